@@ -1,0 +1,47 @@
+// Writing responses: JSON (gzip when the client asks and the body is large enough to gain), Status for errors,
+// and the Warning headers kubectl prints.
+import { gzipSync } from 'node:zlib';
+import { StatusError, newInternalError } from '../../api/errors.js';
+import type { RequestContext, Request, Response } from '../context.js';
+
+/** Below this many bytes gzip costs more than it saves (upstream uses 128 KiB; smaller still pays on a slow link). */
+const gzipThreshold = 8 * 1024;
+
+function headersFor(ctx: RequestContext, contentType: string): Record<string, string | string[]> {
+  const h: Record<string, string | string[]> = { 'content-type': contentType, 'cache-control': 'no-cache, private' };
+  if (ctx.warnings.length) h.warning = ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  return h;
+}
+
+export function writeBody(ctx: RequestContext, req: Request, res: Response, code: number, body: string | Buffer, contentType: string): void {
+  const headers = headersFor(ctx, contentType);
+  let payload: Buffer = typeof body === 'string' ? Buffer.from(body) : body;
+  if (payload.length >= gzipThreshold && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+    payload = gzipSync(payload);
+    headers['content-encoding'] = 'gzip';
+    headers.vary = 'Accept-Encoding';
+  }
+  headers['content-length'] = String(payload.length);
+  ctx.statusCode = code;
+  res.writeHead(code, headers);
+  if (req.method === 'HEAD') res.end();
+  else res.end(payload);
+}
+
+export function writeJSON(ctx: RequestContext, req: Request, res: Response, code: number, obj: unknown, contentType = 'application/json'): void {
+  writeBody(ctx, req, res, code, JSON.stringify(obj), contentType);
+}
+
+/** Any thrown error becomes a Status; anything that is not a StatusError is a 500 (logged by the caller). */
+export function toStatusError(err: unknown): StatusError {
+  return err instanceof StatusError ? err : newInternalError(err);
+}
+
+export function writeError(ctx: RequestContext, req: Request, res: Response, err: unknown): void {
+  const se = toStatusError(err);
+  if (res.headersSent) {
+    res.destroy?.();
+    return;
+  }
+  writeJSON(ctx, req, res, se.code, se.status);
+}

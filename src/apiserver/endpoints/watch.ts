@@ -1,0 +1,92 @@
+// WATCH (upstream handlers/watch.go): a stream of `{"type","object"}` JSON lines. resourceVersion unset or "0"
+// starts with the current state as ADDED events; a number starts after it (an ERROR 410 event when compacted).
+// Bookmarks carry the newest revision delivered; timeoutSeconds (or a randomized default) ends the stream.
+import type { ServerResponse } from 'node:http';
+import { negotiateObjectOutput } from './negotiate.js';
+import { parseResourceVersion, type ListQuery, type ObjectEvent, type RegistryStore } from '../registry/store.js';
+import type { RequestContext, Request, Response } from '../context.js';
+import type { EndpointsConfig } from './resource.js';
+import { renderTable } from './resource.js';
+import { boolParam, intParam } from './query.js';
+
+/** Upstream's --min-request-timeout: a watch without timeoutSeconds lasts between this and twice this. */
+const minRequestTimeoutMs = 1800_000;
+
+export async function serveWatch(ctx: RequestContext, req: Request, res: Response, store: RegistryStore, ns: string, q: ListQuery, c: EndpointsConfig): Promise<void> {
+  const params = ctx.url.searchParams;
+  const out = negotiateObjectOutput(req, ctx.url);
+  const timeoutSeconds = intParam(params, 'timeoutSeconds');
+  const bookmarks = boolParam(params, 'allowWatchBookmarks');
+  const rv = q.resourceVersion ?? '';
+  // Single-object watches (GET .../watch/namespaces/ns/pods/name) are a watch with a name field selector.
+  const name = ctx.requestInfo.name;
+
+  const abort = new AbortController();
+  const onClose = (): void => abort.abort();
+  ctx.signal.addEventListener('abort', onClose, { once: true });
+  const timeoutMs = timeoutSeconds !== undefined ? timeoutSeconds * 1000 : minRequestTimeoutMs * (1 + Math.random());
+  const timer = setTimeout(onClose, timeoutMs);
+
+  let first = true;
+  const write = (ev: ObjectEvent): boolean => {
+    let object: unknown = ev.object;
+    if (out.as === 'Table' && (ev.type === 'ADDED' || ev.type === 'MODIFIED' || ev.type === 'DELETED')) {
+      const table = renderTable(store, [ev.object], out, { resourceVersion: ev.object.metadata?.resourceVersion }) as { columnDefinitions?: unknown[] };
+      if (!first) table.columnDefinitions = [];
+      first = false;
+      object = table;
+    }
+    return (res as ServerResponse).write(JSON.stringify({ type: ev.type, object }) + '\n');
+  };
+  const matchesName = (ev: ObjectEvent): boolean => !name || ev.object.metadata?.name === name;
+
+  try {
+    let after: number;
+    const initial: ObjectEvent[] = [];
+    if (rv === '' || rv === '0') {
+      const list = await store.list(ns, { labelSelector: q.labelSelector, fieldSelector: q.fieldSelector });
+      after = Number(list.resourceVersion);
+      for (const item of list.items) initial.push({ type: 'ADDED', object: item });
+    } else {
+      after = parseResourceVersion(rv);
+    }
+    ctx.statusCode = 200;
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
+    for (const ev of initial) if (matchesName(ev)) write(ev);
+    let delivered = after;
+    let bookmarkTimer: NodeJS.Timeout | undefined;
+    if (bookmarks) {
+      bookmarkTimer = setInterval(() => {
+        write({ type: 'BOOKMARK', object: { kind: store.def.kind, apiVersion: store.apiVersion, metadata: { resourceVersion: String(delivered) } } });
+      }, c.bookmarkIntervalMs);
+      bookmarkTimer.unref();
+    }
+    try {
+      for await (const ev of store.watch(ns, q, after, abort.signal)) {
+        if (ev.type !== 'ERROR') delivered = Number(ev.object.metadata?.resourceVersion ?? delivered);
+        if (!matchesName(ev)) continue;
+        if (!write(ev)) await waitDrain(res, abort.signal);
+        if (ev.type === 'ERROR') break;
+      }
+    } finally {
+      clearInterval(bookmarkTimer);
+    }
+    res.end();
+  } finally {
+    clearTimeout(timer);
+    ctx.signal.removeEventListener('abort', onClose);
+  }
+}
+
+/** Backpressure: a slow reader pauses this watch instead of growing its buffer without bound. */
+function waitDrain(res: Response, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    res.once('drain', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

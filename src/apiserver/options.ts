@@ -1,0 +1,78 @@
+// API server options → complete → validate (upstream's ServerRunOptions). Flag names are kube-apiserver's.
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { isIP } from 'node:net';
+import { parseIPv4CIDR } from './registry/allocator.js';
+
+export interface ApiServerOptions {
+  /** @default 6443 */
+  securePort?: number;
+  /** @default 0.0.0.0 */
+  bindAddress?: string;
+  /** The address other members reach this server at. @default the bind address, or 127.0.0.1 for 0.0.0.0 */
+  advertiseAddress?: string;
+  /** Serving certificate; generated under <data-dir>/pki when not given (with --tls-private-key-file). */
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  /** CA that signs client certificates. @default <data-dir>/pki/ca.crt */
+  clientCAFile?: string;
+  /** @default 10.96.0.0/16 */
+  serviceClusterIPRange?: string;
+  dataDir: string;
+  /** @default 60000 */
+  requestTimeoutMs?: number;
+  /** @default 400 */
+  maxRequestsInflight?: number;
+  /** @default 200 */
+  maxMutatingRequestsInflight?: number;
+  /** @default 60000 (upstream sends a bookmark about once a minute) */
+  watchBookmarkIntervalMs?: number;
+  /** How often old revisions are compacted; 0 disables. @default 300000 (upstream --etcd-compaction-interval 5m) */
+  compactionIntervalMs?: number;
+}
+
+export type CompletedApiServerOptions = Required<Omit<ApiServerOptions, 'tlsCertFile' | 'tlsPrivateKeyFile' | 'clientCAFile'>> & {
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  clientCAFile?: string;
+  hostname: string;
+  pkiDir: string;
+};
+
+export function completeApiServerOptions(o: ApiServerOptions): CompletedApiServerOptions {
+  const bindAddress = o.bindAddress ?? '0.0.0.0';
+  return Object.freeze({
+    securePort: o.securePort ?? 6443,
+    bindAddress,
+    advertiseAddress: o.advertiseAddress ?? (bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress),
+    tlsCertFile: o.tlsCertFile,
+    tlsPrivateKeyFile: o.tlsPrivateKeyFile,
+    clientCAFile: o.clientCAFile,
+    serviceClusterIPRange: o.serviceClusterIPRange ?? '10.96.0.0/16',
+    dataDir: o.dataDir,
+    requestTimeoutMs: o.requestTimeoutMs ?? 60_000,
+    maxRequestsInflight: o.maxRequestsInflight ?? 400,
+    maxMutatingRequestsInflight: o.maxMutatingRequestsInflight ?? 200,
+    watchBookmarkIntervalMs: o.watchBookmarkIntervalMs ?? 60_000,
+    compactionIntervalMs: o.compactionIntervalMs ?? 300_000,
+    hostname: hostname(),
+    pkiDir: join(o.dataDir, 'pki'),
+  });
+}
+
+/** Every problem at once, each naming its flag. */
+export function validateApiServerOptions(o: CompletedApiServerOptions): string[] {
+  const errs: string[] = [];
+  if (!Number.isInteger(o.securePort) || o.securePort < 0 || o.securePort > 65535) errs.push(`--secure-port: ${o.securePort} must be between 0 and 65535`);
+  if (!isIP(o.bindAddress)) errs.push(`--bind-address: "${o.bindAddress}" is not an IP address`);
+  if (!isIP(o.advertiseAddress)) errs.push(`--advertise-address: "${o.advertiseAddress}" is not an IP address`);
+  if (!!o.tlsCertFile !== !!o.tlsPrivateKeyFile) errs.push('--tls-cert-file and --tls-private-key-file must be given together');
+  try {
+    parseIPv4CIDR(o.serviceClusterIPRange);
+  } catch (err) {
+    errs.push(`--service-cluster-ip-range: ${(err as Error).message}`);
+  }
+  if (!o.dataDir) errs.push('--data-dir: required');
+  if (o.requestTimeoutMs <= 0) errs.push('--request-timeout: must be positive');
+  return errs;
+}

@@ -1,0 +1,245 @@
+// The API server: HTTPS only (TLS 1.2+, HTTP/2 by ALPN with HTTP/1.1 kept for upgrades), one filter chain, the
+// registry over the Store. Lifecycle as upstream's: complete options → build → bootstrap → serve → drain.
+import { readFile } from 'node:fs/promises';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
+import type { KubeObject } from '../api/resource.js';
+import { builtinResources, apiGroupOrder } from '../api/resources/index.js';
+import { OpenAPIService } from '../api/openapi/index.js';
+import { ensureClusterPKI } from '../pki/index.js';
+import { silentLogger, type Logger } from '../lib/log.js';
+import { startCompaction } from '../storage/sqlite/compactor.js';
+import type { Store } from '../storage/interface.js';
+import { AdmissionChain } from './admission/interface.js';
+import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
+import { unionAuthenticator, withAuthenticatedGroup } from './authn/interface.js';
+import { x509Authenticator } from './authn/x509.js';
+import { RBACAuthorizer } from './authz/rbac.js';
+import { bootstrapPolicy } from './bootstrap.js';
+import { buildHandlerChain } from './chain.js';
+import type { Handler, RequestContext, Request, Response } from './context.js';
+import { Discovery, type VersionInfo } from './endpoints/discovery.js';
+import { Health } from './endpoints/health.js';
+import { serveResource, type EndpointsConfig } from './endpoints/resource.js';
+import { writeBody } from './endpoints/responses.js';
+import { newRequestMetrics } from './filters/metrics.js';
+import type { CompletedApiServerOptions } from './options.js';
+import { ObjectCache } from './registry/cache.js';
+import { podHooks, namespaceHooks, serviceHooks } from './registry/hooks.js';
+import { RegistryStore, type RegistryHooks } from './registry/store.js';
+import { Subresources } from './registry/subresources.js';
+import { unknownFieldsFinder } from './endpoints/unknown-fields.js';
+import { resolveRequestInfo } from './request-info.js';
+import { StatusError } from '../api/errors.js';
+
+/** The Kubernetes release whose API hubspoke serves; kubectl's dispatcher picks its binary by this minor. */
+export const kubernetesVersion = { major: '1', minor: '33', patch: '0' };
+
+export interface ApiServerDeps {
+  store: Store;
+  log?: Logger;
+}
+
+export class ApiServer {
+  readonly #server: Http2SecureServer;
+  readonly #shutdown = new AbortController();
+  readonly #caches: ObjectCache[];
+  readonly #stopCompaction: () => void;
+  readonly metricsRegistry: Registry;
+  /** The cluster CA, serving certificate and admin credentials in use. */
+  readonly pki: Awaited<ReturnType<typeof ensureClusterPKI>>;
+  readonly stores: ReadonlyMap<string, RegistryStore>;
+
+  private constructor(
+    readonly options: CompletedApiServerOptions,
+    readonly store: Store,
+    readonly log: Logger,
+    pki: Awaited<ReturnType<typeof ensureClusterPKI>>,
+    tls: { cert: string; key: string; clientCA: string }
+  ) {
+    this.pki = pki;
+    this.metricsRegistry = new Registry();
+    const stores = new Map<string, RegistryStore>();
+    const hooksFor = (group: string, resource: string): RegistryHooks | undefined => {
+      if (group !== '') return undefined;
+      if (resource === 'pods') return podHooks;
+      if (resource === 'namespaces') return namespaceHooks;
+      if (resource === 'services') return serviceHooks(store, options.serviceClusterIPRange);
+      return undefined;
+    };
+    for (const def of builtinResources) {
+      // core/v1 and events.k8s.io/v1 Events are one resource upstream; each version keeps its own prefix here.
+      const storageName = def.group === '' || def.resource !== 'events' ? def.resource : `${def.group}/${def.resource}`;
+      stores.set(`${def.group}/${def.version}/${def.resource}`, new RegistryStore(def, store, hooksFor(def.group, def.resource), storageName));
+    }
+    this.stores = stores;
+    const byResource = (group: string, resource: string): RegistryStore | undefined => [...stores.values()].find((s) => s.def.group === group && s.def.resource === resource);
+    const rbacStore = (resource: string): RegistryStore => byResource('rbac.authorization.k8s.io', resource)!;
+    const roles = new ObjectCache(rbacStore('roles'), log);
+    const clusterRoles = new ObjectCache(rbacStore('clusterroles'), log);
+    const roleBindings = new ObjectCache(rbacStore('rolebindings'), log);
+    const clusterRoleBindings = new ObjectCache(rbacStore('clusterrolebindings'), log);
+    this.#caches = [roles, clusterRoles, roleBindings, clusterRoleBindings];
+    const authorizer = new RBACAuthorizer({
+      getRole: (ns, name) => roles.get(ns, name) as never,
+      getClusterRole: (name) => clusterRoles.get('', name) as never,
+      listRoleBindings: (ns) => roleBindings.list(ns) as never,
+      listClusterRoleBindings: () => clusterRoleBindings.list() as never,
+    });
+    const namespaces = byResource('', 'namespaces')!;
+    const getNamespace = async (name: string): Promise<KubeObject | undefined> => {
+      try {
+        return await namespaces.get('', name);
+      } catch (err) {
+        if (err instanceof StatusError && err.reason === 'NotFound') return undefined;
+        throw err;
+      }
+    };
+    const admission = new AdmissionChain([namespaceLifecycle(getNamespace)]);
+    const openapi = new OpenAPIService(builtinResources, { title: 'Kubernetes', version: `v${kubernetesVersion.major}.${kubernetesVersion.minor}.${kubernetesVersion.patch}` });
+    const endpoints: EndpointsConfig = {
+      resources: { lookup: (g, v, r) => stores.get(`${g}/${v}/${r}`), byResource },
+      admission,
+      subresources: new Subresources(admission),
+      unknownFields: unknownFieldsFinder(),
+      bookmarkIntervalMs: options.watchBookmarkIntervalMs,
+      log,
+    };
+    const version: VersionInfo = {
+      major: kubernetesVersion.major,
+      minor: kubernetesVersion.minor,
+      gitVersion: `v${kubernetesVersion.major}.${kubernetesVersion.minor}.${kubernetesVersion.patch}+hubspoke`,
+      gitCommit: '0000000000000000000000000000000000000000',
+      gitTreeState: 'clean',
+      buildDate: '2026-11-22T00:00:00Z',
+      goVersion: `node${process.versions.node}`,
+      compiler: 'tsc',
+      platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+    };
+    const discovery = new Discovery(builtinResources, apiGroupOrder, version);
+    const storageCheck = { name: 'etcd', check: async () => void (await store.currentRevision()) };
+    const cachesCheck = { name: 'informer-sync', check: async () => void (await Promise.all(this.#caches.map((c) => c.synced()))) };
+    const ping = { name: 'ping', check: async () => undefined };
+    const health = new Health({
+      healthz: [ping, storageCheck],
+      livez: [ping, storageCheck],
+      readyz: [ping, storageCheck, cachesCheck, { name: 'shutdown', check: async () => void (this.#shutdown.signal.aborted ? Promise.reject(new Error('shutting down')) : undefined) }],
+    });
+
+    const api: Handler = async (ctx, req, res) => {
+      if (ctx.requestInfo.isResourceRequest) return serveResource(ctx, req, res, endpoints);
+      if (discovery.serve(ctx, req, res)) return;
+      if (await health.serve(ctx, req, res)) return;
+      if (ctx.url.pathname === '/metrics') {
+        return writeBody(ctx, req, res, 200, await this.metricsRegistry.metrics(), this.metricsRegistry.contentType);
+      }
+      const doc = openapi.respond(ctx.url.pathname, ctx.url.searchParams, { accept: req.headers.accept, ifNoneMatch: req.headers['if-none-match'] });
+      if (doc) {
+        ctx.statusCode = doc.status;
+        res.writeHead(doc.status, doc.headers);
+        if (doc.body) res.end(doc.body);
+        else res.end();
+        return;
+      }
+      throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+    };
+    const metrics = newRequestMetrics(this.metricsRegistry);
+    const chain = buildHandlerChain(api, {
+      authenticator: withAuthenticatedGroup(unionAuthenticator(x509Authenticator())),
+      authorizer,
+      limits: { readonly: options.maxRequestsInflight, mutating: options.maxMutatingRequestsInflight },
+      requestTimeoutMs: options.requestTimeoutMs,
+      metrics,
+      log,
+    });
+
+    this.#server = createSecureServer({
+      key: tls.key,
+      cert: tls.cert,
+      ca: tls.clientCA,
+      requestCert: true,
+      rejectUnauthorized: false, // the x509 authenticator decides; requests may also carry tokens (issue 4)
+      allowHTTP1: true, // kubectl's exec/attach/port-forward upgrades are HTTP/1.1
+      minVersion: 'TLSv1.2',
+    });
+    this.#server.on('request', (req: Request, res: Response) => void this.#dispatch(chain, req, res));
+    this.#stopCompaction = options.compactionIntervalMs > 0 ? startCompaction(store, { intervalMs: options.compactionIntervalMs, log }) : () => undefined;
+  }
+
+  #dispatch(chain: Handler, req: Request, res: Response): Promise<void> {
+    const abort = new AbortController();
+    const onShutdown = (): void => abort.abort();
+    this.#shutdown.signal.addEventListener('abort', onShutdown, { once: true });
+    res.once('close', () => {
+      abort.abort();
+      this.#shutdown.signal.removeEventListener('abort', onShutdown);
+    });
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'https://apiserver');
+    } catch {
+      url = new URL('https://apiserver/');
+    }
+    const ctx: RequestContext = {
+      url,
+      requestInfo: resolveRequestInfo('GET', new URL('https://apiserver/')),
+      signal: abort.signal,
+      warnings: [],
+      startTime: process.hrtime.bigint(),
+    };
+    return chain(ctx, req, res);
+  }
+
+  static async start(options: CompletedApiServerOptions, deps: ApiServerDeps): Promise<ApiServer> {
+    const log = deps.log ?? silentLogger;
+    const pki = await ensureClusterPKI(options.pkiDir, {
+      hostname: options.hostname,
+      advertiseAddress: options.advertiseAddress,
+      serviceClusterIPRange: options.serviceClusterIPRange,
+    });
+    const tls = {
+      cert: options.tlsCertFile ? await readFile(options.tlsCertFile, 'utf8') : pki.apiserver.cert,
+      key: options.tlsPrivateKeyFile ? await readFile(options.tlsPrivateKeyFile, 'utf8') : pki.apiserver.key,
+      clientCA: options.clientCAFile ? await readFile(options.clientCAFile, 'utf8') : pki.ca.cert,
+    };
+    const server = new ApiServer(options, deps.store, log, pki, tls);
+    await bootstrapPolicy(server.stores, log);
+    for (const c of server.#caches) c.start();
+    await Promise.all(server.#caches.map((c) => c.synced()));
+    await new Promise<void>((resolve, reject) => {
+      server.#server.once('error', reject);
+      server.#server.listen(options.securePort, options.bindAddress, () => {
+        server.#server.off('error', reject);
+        resolve();
+      });
+    });
+    log.info({ address: server.address }, 'API server listening');
+    return server;
+  }
+
+  get port(): number {
+    return (this.#server.address() as AddressInfo).port;
+  }
+
+  /** The URL clients use: the advertise address when bound to all interfaces. */
+  get address(): string {
+    const host = this.options.bindAddress === '0.0.0.0' || this.options.bindAddress === '::' ? this.options.advertiseAddress : this.options.bindAddress;
+    return `https://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+  }
+
+  /** Stops accepting, ends watches and streams, waits for in-flight requests (bounded), stops background work. */
+  async close(): Promise<void> {
+    if (this.#shutdown.signal.aborted) return;
+    this.#shutdown.abort();
+    this.#stopCompaction();
+    for (const c of this.#caches) c.stop();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 5000);
+      this.#server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}

@@ -1,0 +1,41 @@
+// hubspoke: one binary, one subcommand per component (DESIGN.md "Processes"). Only src/cli exits the process.
+import { runServer } from './server.js';
+import { runUp } from './up.js';
+import { UsageError } from './flags.js';
+
+const commands: Record<string, { summary: string; run: (argv: string[]) => Promise<void> }> = {
+  up: { summary: 'Run a whole cluster on this machine (API server, controllers) with embedded storage', run: runUp },
+  server: { summary: 'Run the control plane: API server and controllers', run: runServer },
+  apiserver: { summary: 'Run the API server alone (kube-apiserver flags)', run: (argv) => runServer(argv, { controllers: false }) },
+};
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
+  return `hubspoke: a Kubernetes-compatible control plane and node agent, secure by default.\n\nUsage:\n  hubspoke <command> [flags]\n\nCommands:\n${lines.join('\n')}\n\nRun 'hubspoke <command> --help' for a command's flags.\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '-h' || name === '--help' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 1;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    process.stderr.write(`error: unknown command "${name}" for "hubspoke"\n\n${usage()}`);
+    return 1;
+  }
+  try {
+    await cmd.run(rest);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\nSee 'hubspoke ${name} --help'.\n`);
+      return 1;
+    }
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
