@@ -2,6 +2,7 @@
 // (defaults, validation, selectable fields, Table columns) that upstream keeps in pkg/registry/<group>/<resource>.
 import type { TableColumnDefinition } from './printers/types.js';
 import type { FieldError } from './field.js';
+import type { NameValidator } from './validation/names.js';
 
 /** Any API object as JSON. */
 export interface KubeObject {
@@ -39,6 +40,8 @@ export interface ResourceStrategy {
    * e.g. pods: `spec.nodeName`, `status.phase`. Values as strings, as upstream's GetAttrs.
    */
   selectableFields?(obj: KubeObject): Record<string, string>;
+  /** How names are checked when not a DNS subdomain (e.g. Services: DNS-1035 labels). */
+  nameValidator?: NameValidator;
   /** Cluster-scoped resources whose names must be DNS labels rather than subdomains (e.g. namespaces). */
   nameIsLabel?: boolean;
   /** When true the name is not validated as a DNS name (e.g. rbac names allow `system:…`, path-segment rules). */

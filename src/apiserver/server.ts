@@ -26,7 +26,7 @@ import { writeBody } from './endpoints/responses.js';
 import { newRequestMetrics } from './filters/metrics.js';
 import type { CompletedApiServerOptions } from './options.js';
 import { ObjectCache } from './registry/cache.js';
-import { podHooks, namespaceHooks, serviceHooks } from './registry/hooks.js';
+import { csrHooks, podHooks, namespaceHooks, serviceHooks } from './registry/hooks.js';
 import { RegistryStore, type RegistryHooks } from './registry/store.js';
 import { Subresources } from './registry/subresources.js';
 import { unknownFieldsFinder } from './endpoints/unknown-fields.js';
@@ -62,6 +62,7 @@ export class ApiServer {
     this.metricsRegistry = new Registry();
     const stores = new Map<string, RegistryStore>();
     const hooksFor = (group: string, resource: string): RegistryHooks | undefined => {
+      if (group === 'certificates.k8s.io' && resource === 'certificatesigningrequests') return csrHooks;
       if (group !== '') return undefined;
       if (resource === 'pods') return podHooks;
       if (resource === 'namespaces') return namespaceHooks;

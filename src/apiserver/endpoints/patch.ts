@@ -4,7 +4,7 @@ import jsonpatch from 'fast-json-patch';
 import { newBadRequest, StatusError } from '../../api/errors.js';
 import { rfc3339 } from '../../api/meta.js';
 import type { KubeObject } from '../../api/resource.js';
-import { applyPatch, applyConflictMessage, patchSchemaFor, PatchError, strategicMergePatch } from '../../api/patch/index.js';
+import { applyPatch, newApplyConflict, patchSchemaFor, PatchError, strategicMergePatch } from '../../api/patch/index.js';
 import type { RequestContext, Request } from '../context.js';
 import type { Operation, RegistryStore } from '../registry/store.js';
 import { decodeBody } from './body.js';
@@ -56,8 +56,8 @@ function applyOne(type: string, current: KubeObject, patch: unknown, apiVersion:
     }
   } catch (err) {
     if (err instanceof StatusError) throw err;
-    if (err instanceof PatchError || err instanceof Error) throw patchFailed(err);
-    throw err;
+    if (err instanceof PatchError) throw err.toStatusError();
+    throw patchFailed(err);
   }
 }
 
@@ -103,12 +103,7 @@ async function serverSideApply(
   const schema = patchSchemaFor(store.apiVersion, store.def.kind);
   const apply = (live: KubeObject | null): KubeObject => {
     const result = applyPatch({ live, applied, manager: p.fieldManager!, force: p.force, schema, now: rfc3339(), apiVersion: store.apiVersion });
-    if (result.conflicts?.length) {
-      const message = applyConflictMessage(result.conflicts);
-      throw new StatusError(409, 'Conflict', message, {
-        causes: result.conflicts.map((cf) => ({ reason: 'FieldManagerConflict', message: `conflict with "${cf.manager}"`, field: cf.field })),
-      });
-    }
+    if (result.conflicts) throw newApplyConflict(result.conflicts);
     return result.object as KubeObject;
   };
   return store.guaranteedUpdate(ns, name, { ...op, subresource: ctx.requestInfo.subresource }, (current) => apply(current), async () => apply(null));

@@ -27,6 +27,22 @@ export const namespaceHooks: RegistryHooks = {
   },
 };
 
+/** A CSR records who asked for it, from the authenticated user, never from the body (upstream's strategy). */
+export const csrHooks: RegistryHooks = {
+  async beforeCreate(csr, op) {
+    const spec = (csr.spec ??= {}) as Obj;
+    delete spec.username;
+    delete spec.uid;
+    delete spec.groups;
+    delete spec.extra;
+    if (!op.user) return;
+    spec.username = op.user.name;
+    if (op.user.uid) spec.uid = op.user.uid;
+    spec.groups = op.user.groups;
+    if (op.user.extra) spec.extra = op.user.extra;
+  },
+};
+
 const nodePortBase = 30000;
 const nodePortCount = 2768; // 30000-32767, upstream's --service-node-port-range default
 

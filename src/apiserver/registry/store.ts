@@ -18,7 +18,7 @@ import type { FieldError } from '../../api/field.js';
 import { clone, jsonEqual, rfc3339 } from '../../api/meta.js';
 import { apiVersionOf, type KubeObject, type ResourceDef } from '../../api/resource.js';
 import { everything, type Selector } from '../../api/selectors.js';
-import { validateObjectMeta, validateObjectMetaUpdate } from '../../api/validation/index.js';
+import { fillObjectMetaForUpdate, generateName, validateObjectMeta, validateObjectMetaUpdate } from '../../api/validation/index.js';
 import { isStorageError, type KeyValue, type Store, type WatchEvent } from '../../storage/interface.js';
 import type { AdmissionChain } from '../admission/interface.js';
 import type { UserInfo } from '../authz/interface.js';
@@ -241,7 +241,7 @@ export class RegistryStore {
     const meta = (obj.metadata ??= {});
     if (this.def.namespaced) meta.namespace = namespace;
     else delete meta.namespace;
-    if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
+    if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName);
     for (const f of metadataManagedBySystem) delete meta[f];
     delete meta.resourceVersion;
     meta.uid = randomUUID();
@@ -340,8 +340,7 @@ export class RegistryStore {
     const oldMeta = old.metadata!;
     if (meta.name === undefined) meta.name = oldMeta.name;
     if (this.def.namespaced && meta.namespace === undefined) meta.namespace = namespace;
-    if (!meta.uid) meta.uid = oldMeta.uid;
-    if (!meta.creationTimestamp) meta.creationTimestamp = oldMeta.creationTimestamp;
+    fillObjectMetaForUpdate(obj, old);
     // Deletion state and generation are the server's.
     for (const f of ['deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) {
       if (oldMeta[f] === undefined) delete meta[f];
@@ -472,12 +471,4 @@ function specChanged(obj: KubeObject, old: KubeObject): boolean {
     return rest;
   };
   return !jsonEqual(strip(obj), strip(old));
-}
-
-const suffixAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
-/** Five characters from upstream's alphabet (no vowels, no confusable digits), as generateName uses. */
-export function randomSuffix(n = 5): string {
-  let s = '';
-  for (let i = 0; i < n; i++) s += suffixAlphabet[Math.floor(Math.random() * suffixAlphabet.length)];
-  return s;
 }
