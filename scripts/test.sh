@@ -18,4 +18,4 @@ case "$what" in
   *) files=$(find src test -name '*.test.ts' | sort) ;;
 esac
 # Node 20's --test does not expand globs, so the file list is built here.
-exec node --import tsx --test --test-concurrency=2 --test-timeout=300000 --test-reporter=spec $files
+exec node --import tsx --test --test-concurrency=2 --test-timeout=300000 --test-force-exit --test-reporter=spec $files

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { Registry } from 'prom-client';
 import type { KubeObject } from '../api/resource.js';
 import { builtinResources, apiGroupOrder } from '../api/resources/index.js';
@@ -45,6 +46,7 @@ export class ApiServer {
   readonly #server: Http2SecureServer;
   readonly #shutdown = new AbortController();
   readonly #caches: ObjectCache[];
+  readonly #sockets = new Set<TLSSocket>();
   readonly #stopCompaction: () => void;
   readonly metricsRegistry: Registry;
   /** The cluster CA, serving certificate and admin credentials in use. */
@@ -165,6 +167,11 @@ export class ApiServer {
       minVersion: 'TLSv1.2',
     });
     this.#server.on('request', (req: Request, res: Response) => void this.#dispatch(chain, req, res));
+    // Every TLS connection (HTTP/2 sessions and HTTP/1.1 alike), so close() can end the ones that linger.
+    this.#server.on('secureConnection', (socket: TLSSocket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
     this.#stopCompaction = options.compactionIntervalMs > 0 ? startCompaction(store, { intervalMs: options.compactionIntervalMs, log }) : () => undefined;
   }
 
@@ -235,8 +242,11 @@ export class ApiServer {
     this.#shutdown.abort();
     this.#stopCompaction();
     for (const c of this.#caches) c.stop();
+    // Watches and streams end with the shutdown signal; idle keep-alive connections are closed after a grace period.
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 5000);
+      const timer = setTimeout(() => {
+        for (const s of this.#sockets) s.destroy();
+      }, 2000);
       this.#server.close(() => {
         clearTimeout(timer);
         resolve();

@@ -172,7 +172,9 @@ export function checkObject(ctx: RequestContext, store: RegistryStore, obj: unkn
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw newBadRequest(`the body must be a JSON object of kind ${def.kind}`);
   const o = obj as KubeObject;
   const want = apiVersionOf(def);
-  if (o.kind === undefined || o.kind === '') throw newBadRequest(`Object 'Kind' is missing in '${JSON.stringify(o).slice(0, 200)}'`);
+  // As upstream's decoder, the URL supplies apiVersion and kind when the body leaves them out.
+  o.apiVersion ||= want;
+  o.kind ||= def.kind;
   if (o.apiVersion !== want || o.kind !== def.kind) {
     // events.k8s.io/v1 and core/v1 Events are the same resource in upstream, but a body must match the URL.
     throw newBadRequest(

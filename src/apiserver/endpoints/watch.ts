@@ -52,6 +52,8 @@ export async function serveWatch(ctx: RequestContext, req: Request, res: Respons
     }
     ctx.statusCode = 200;
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
+    // An HTTP/1.1 response holds its headers until the first body write; a watcher waits for them to start.
+    if ('flushHeaders' in res) res.flushHeaders();
     for (const ev of initial) if (matchesName(ev)) write(ev);
     let delivered = after;
     let bookmarkTimer: NodeJS.Timeout | undefined;
