@@ -25,7 +25,11 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite', 'before', 'after'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite', 'before', 'after'] },
+          ],
+        },
       ],
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/consistent-type-imports': 'error',
@@ -41,18 +45,29 @@ export default tseslint.config(
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       'no-restricted-syntax': [
         'error',
-        { selector: "CallExpression[callee.object.name='process'][callee.property.name='exit']", message: 'only src/cli exits the process' },
+        {
+          selector: "CallExpression[callee.object.name='process'][callee.property.name='exit']",
+          message: 'only src/cli exits the process',
+        },
       ],
     },
   },
-  { files: ['src/cli/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'], rules: { 'no-restricted-syntax': 'off' } },
+  {
+    files: ['src/cli/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
   ...components.filter((c) => c !== 'cli').map(boundary),
   {
     files: ['src/lib/**/*.ts', 'src/api/**/*.ts', 'src/pki/**/*.ts', 'src/storage/**/*.ts', 'src/streams/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: components.map((c) => ({ group: [`**/${c}/*`, `**/${c}/**`], message: 'shared layers import no component' })) },
+        {
+          patterns: components.map((c) => ({
+            group: [`**/${c}/*`, `**/${c}/**`],
+            message: 'shared layers import no component',
+          })),
+        },
       ],
     },
   }

@@ -34,7 +34,13 @@ export class StatusError extends Error {
   override readonly name = 'StatusError';
   readonly status: Status & { code: number; reason: StatusReason; message: string };
 
-  constructor(code: number, reason: StatusReason, message: string, details?: Status['details'], options?: ErrorOptions) {
+  constructor(
+    code: number,
+    reason: StatusReason,
+    message: string,
+    details?: Status['details'],
+    options?: ErrorOptions
+  ) {
     super(message, options);
     this.status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
     if (details) this.status.details = details;
@@ -99,7 +105,11 @@ export function newConflict(gr: GroupResource, name: string, why: string): Statu
 
 /** The optimistic-concurrency failure kubectl and controllers retry on. */
 export function newStaleConflict(gr: GroupResource, name: string): StatusError {
-  return newConflict(gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
+  return newConflict(
+    gr,
+    name,
+    'the object has been modified; please apply your changes to the latest version and try again'
+  );
 }
 
 export function newGone(message: string): StatusError {
@@ -117,7 +127,12 @@ export function newInvalid(kind: string, group: string, name: string, errs: Fiel
 }
 
 export function newMethodNotSupported(gr: GroupResource, verb: string): StatusError {
-  return new StatusError(405, 'MethodNotAllowed', `${verb} is not supported on resources of kind "${qualifiedResource(gr)}"`, details(gr));
+  return new StatusError(
+    405,
+    'MethodNotAllowed',
+    `${verb} is not supported on resources of kind "${qualifiedResource(gr)}"`,
+    details(gr)
+  );
 }
 
 export function newRequestEntityTooLarge(limit: number): StatusError {
@@ -125,12 +140,22 @@ export function newRequestEntityTooLarge(limit: number): StatusError {
 }
 
 export function newUnsupportedMediaType(contentType: string): StatusError {
-  return new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml (got ${contentType || 'none'})`);
+  return new StatusError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml (got ${contentType || 'none'})`
+  );
 }
 
 export function newInternalError(err: unknown): StatusError {
   const msg = err instanceof Error ? err.message : String(err);
-  return new StatusError(500, 'InternalError', `Internal error occurred: ${msg}`, { causes: [{ message: msg }] }, { cause: err });
+  return new StatusError(
+    500,
+    'InternalError',
+    `Internal error occurred: ${msg}`,
+    { causes: [{ message: msg }] },
+    { cause: err }
+  );
 }
 
 export function newTimeout(message: string): StatusError {

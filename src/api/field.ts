@@ -30,7 +30,11 @@ export class FieldError {
   /** `spec.containers[0].name: Required value` / `metadata.name: Invalid value: "A": a lowercase RFC 1123 …` */
   toString(): string {
     const words = detailWords[this.type];
-    const showValue = this.type === 'FieldValueInvalid' || this.type === 'FieldValueNotSupported' || this.type === 'FieldValueDuplicate' || this.type === 'FieldValueTypeInvalid';
+    const showValue =
+      this.type === 'FieldValueInvalid' ||
+      this.type === 'FieldValueNotSupported' ||
+      this.type === 'FieldValueDuplicate' ||
+      this.type === 'FieldValueTypeInvalid';
     let s = `${this.field}: ${words}`;
     if (showValue && this.value !== undefined) s += `: ${JSON.stringify(this.value)}`;
     if (this.detail) s += `: ${this.detail}`;
@@ -63,7 +67,12 @@ export class FieldPath {
     return new FieldError('FieldValueInvalid', this.parts, value, detail);
   }
   notSupported(value: unknown, valid: readonly string[]): FieldError {
-    return new FieldError('FieldValueNotSupported', this.parts, value, `supported values: ${valid.map((v) => `"${v}"`).join(', ')}`);
+    return new FieldError(
+      'FieldValueNotSupported',
+      this.parts,
+      value,
+      `supported values: ${valid.map((v) => `"${v}"`).join(', ')}`
+    );
   }
   duplicate(value: unknown): FieldError {
     return new FieldError('FieldValueDuplicate', this.parts, value);
@@ -76,4 +85,4 @@ export class FieldPath {
   }
 }
 
-export const path = FieldPath.root;
+export const path = (name: string): FieldPath => FieldPath.root(name);

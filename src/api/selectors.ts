@@ -64,11 +64,13 @@ function splitTerms(s: string): string[] {
   return out.map((t) => t.trim()).filter((t) => t !== '');
 }
 
-const labelKey = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const labelKey =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 function checkLabel(key: string, values: string[], raw: string): void {
-  if (!labelKey.test(key) || key.length > 316) throw newBadRequest(`unable to parse requirement: invalid label key "${key}" in selector "${raw}"`);
+  if (!labelKey.test(key) || key.length > 316)
+    throw newBadRequest(`unable to parse requirement: invalid label key "${key}" in selector "${raw}"`);
   for (const v of values)
     if (!labelValue.test(v) || v.length > 63)
       throw newBadRequest(`unable to parse requirement: invalid label value: "${v}" in selector "${raw}"`);

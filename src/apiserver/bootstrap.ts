@@ -47,7 +47,11 @@ function controllerPolicy(): { roles: KubeObject[]; bindings: KubeObject[] } {
 
 export const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
-async function ensure(store: RegistryStore, obj: KubeObject, reconcile: (live: KubeObject) => KubeObject | null): Promise<'created' | 'updated' | 'kept'> {
+async function ensure(
+  store: RegistryStore,
+  obj: KubeObject,
+  reconcile: (live: KubeObject) => KubeObject | null
+): Promise<'created' | 'updated' | 'kept'> {
   const name = obj.metadata!.name!;
   try {
     await store.create('', obj, { dryRun: false });
@@ -65,7 +69,8 @@ async function ensure(store: RegistryStore, obj: KubeObject, reconcile: (live: K
 export async function bootstrapPolicy(stores: ReadonlyMap<string, RegistryStore>, log: Logger): Promise<void> {
   const get = (key: string): RegistryStore => stores.get(key)!;
   const namespaces = get('/v1/namespaces');
-  for (const name of systemNamespaces) await ensure(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, () => null);
+  for (const name of systemNamespaces)
+    await ensure(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, () => null);
 
   const roles = get('rbac.authorization.k8s.io/v1/clusterroles');
   let changed = 0;
@@ -81,7 +86,8 @@ export async function bootstrapPolicy(stores: ReadonlyMap<string, RegistryStore>
   const bindings = get('rbac.authorization.k8s.io/v1/clusterrolebindings');
   for (const b of [...bootstrapClusterRoleBindings(), ...controllers.bindings] as KubeObject[]) {
     const r = await ensure(bindings, b, (live) => {
-      if (live.metadata?.annotations?.[autoupdateAnnotation] !== 'true' || jsonEqual(live.subjects, b.subjects)) return null;
+      if (live.metadata?.annotations?.[autoupdateAnnotation] !== 'true' || jsonEqual(live.subjects, b.subjects))
+        return null;
       return { ...live, subjects: b.subjects };
     });
     if (r !== 'kept') changed++;

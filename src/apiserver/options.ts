@@ -31,7 +31,9 @@ export interface ApiServerOptions {
   compactionIntervalMs?: number;
 }
 
-export type CompletedApiServerOptions = Required<Omit<ApiServerOptions, 'tlsCertFile' | 'tlsPrivateKeyFile' | 'clientCAFile'>> & {
+export type CompletedApiServerOptions = Required<
+  Omit<ApiServerOptions, 'tlsCertFile' | 'tlsPrivateKeyFile' | 'clientCAFile'>
+> & {
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
   clientCAFile?: string;
@@ -44,7 +46,8 @@ export function completeApiServerOptions(o: ApiServerOptions): CompletedApiServe
   return Object.freeze({
     securePort: o.securePort ?? 6443,
     bindAddress,
-    advertiseAddress: o.advertiseAddress ?? (bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress),
+    advertiseAddress:
+      o.advertiseAddress ?? (bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress),
     tlsCertFile: o.tlsCertFile,
     tlsPrivateKeyFile: o.tlsPrivateKeyFile,
     clientCAFile: o.clientCAFile,
@@ -63,10 +66,12 @@ export function completeApiServerOptions(o: ApiServerOptions): CompletedApiServe
 /** Every problem at once, each naming its flag. */
 export function validateApiServerOptions(o: CompletedApiServerOptions): string[] {
   const errs: string[] = [];
-  if (!Number.isInteger(o.securePort) || o.securePort < 0 || o.securePort > 65535) errs.push(`--secure-port: ${o.securePort} must be between 0 and 65535`);
+  if (!Number.isInteger(o.securePort) || o.securePort < 0 || o.securePort > 65535)
+    errs.push(`--secure-port: ${o.securePort} must be between 0 and 65535`);
   if (!isIP(o.bindAddress)) errs.push(`--bind-address: "${o.bindAddress}" is not an IP address`);
   if (!isIP(o.advertiseAddress)) errs.push(`--advertise-address: "${o.advertiseAddress}" is not an IP address`);
-  if (!!o.tlsCertFile !== !!o.tlsPrivateKeyFile) errs.push('--tls-cert-file and --tls-private-key-file must be given together');
+  if (!!o.tlsCertFile !== !!o.tlsPrivateKeyFile)
+    errs.push('--tls-cert-file and --tls-private-key-file must be given together');
   try {
     parseIPv4CIDR(o.serviceClusterIPRange);
   } catch (err) {

@@ -15,7 +15,14 @@ export interface RequestInfo {
   parts: string[];
 }
 
-const methodVerbs: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete', GET: 'get', HEAD: 'get' };
+const methodVerbs: Record<string, string> = {
+  POST: 'create',
+  PUT: 'update',
+  PATCH: 'patch',
+  DELETE: 'delete',
+  GET: 'get',
+  HEAD: 'get',
+};
 
 export function resolveRequestInfo(method: string, url: URL): RequestInfo {
   const path = url.pathname;

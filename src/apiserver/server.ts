@@ -74,10 +74,14 @@ export class ApiServer {
     for (const def of builtinResources) {
       // core/v1 and events.k8s.io/v1 Events are one resource upstream; each version keeps its own prefix here.
       const storageName = def.group === '' || def.resource !== 'events' ? def.resource : `${def.group}/${def.resource}`;
-      stores.set(`${def.group}/${def.version}/${def.resource}`, new RegistryStore(def, store, hooksFor(def.group, def.resource), storageName));
+      stores.set(
+        `${def.group}/${def.version}/${def.resource}`,
+        new RegistryStore(def, store, hooksFor(def.group, def.resource), storageName)
+      );
     }
     this.stores = stores;
-    const byResource = (group: string, resource: string): RegistryStore | undefined => [...stores.values()].find((s) => s.def.group === group && s.def.resource === resource);
+    const byResource = (group: string, resource: string): RegistryStore | undefined =>
+      [...stores.values()].find((s) => s.def.group === group && s.def.resource === resource);
     const rbacStore = (resource: string): RegistryStore => byResource('rbac.authorization.k8s.io', resource)!;
     const roles = new ObjectCache(rbacStore('roles'), log);
     const clusterRoles = new ObjectCache(rbacStore('clusterroles'), log);
@@ -100,7 +104,10 @@ export class ApiServer {
       }
     };
     const admission = new AdmissionChain([namespaceLifecycle(getNamespace)]);
-    const openapi = new OpenAPIService(builtinResources, { title: 'Kubernetes', version: `v${kubernetesVersion.major}.${kubernetesVersion.minor}.${kubernetesVersion.patch}` });
+    const openapi = new OpenAPIService(builtinResources, {
+      title: 'Kubernetes',
+      version: `v${kubernetesVersion.major}.${kubernetesVersion.minor}.${kubernetesVersion.patch}`,
+    });
     const endpoints: EndpointsConfig = {
       resources: { lookup: (g, v, r) => stores.get(`${g}/${v}/${r}`), byResource },
       admission,
@@ -122,12 +129,24 @@ export class ApiServer {
     };
     const discovery = new Discovery(builtinResources, apiGroupOrder, version);
     const storageCheck = { name: 'etcd', check: async () => void (await store.currentRevision()) };
-    const cachesCheck = { name: 'informer-sync', check: async () => void (await Promise.all(this.#caches.map((c) => c.synced()))) };
+    const cachesCheck = {
+      name: 'informer-sync',
+      check: async () => void (await Promise.all(this.#caches.map((c) => c.synced()))),
+    };
     const ping = { name: 'ping', check: async () => undefined };
     const health = new Health({
       healthz: [ping, storageCheck],
       livez: [ping, storageCheck],
-      readyz: [ping, storageCheck, cachesCheck, { name: 'shutdown', check: async () => void (this.#shutdown.signal.aborted ? Promise.reject(new Error('shutting down')) : undefined) }],
+      readyz: [
+        ping,
+        storageCheck,
+        cachesCheck,
+        {
+          name: 'shutdown',
+          check: async () =>
+            void (this.#shutdown.signal.aborted ? Promise.reject(new Error('shutting down')) : undefined),
+        },
+      ],
     });
 
     const api: Handler = async (ctx, req, res) => {
@@ -137,7 +156,10 @@ export class ApiServer {
       if (ctx.url.pathname === '/metrics') {
         return writeBody(ctx, req, res, 200, await this.metricsRegistry.metrics(), this.metricsRegistry.contentType);
       }
-      const doc = openapi.respond(ctx.url.pathname, ctx.url.searchParams, { accept: req.headers.accept, ifNoneMatch: req.headers['if-none-match'] });
+      const doc = openapi.respond(ctx.url.pathname, ctx.url.searchParams, {
+        accept: req.headers.accept,
+        ifNoneMatch: req.headers['if-none-match'],
+      });
       if (doc) {
         ctx.statusCode = doc.status;
         res.writeHead(doc.status, doc.headers);
@@ -172,7 +194,10 @@ export class ApiServer {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
     });
-    this.#stopCompaction = options.compactionIntervalMs > 0 ? startCompaction(store, { intervalMs: options.compactionIntervalMs, log }) : () => undefined;
+    this.#stopCompaction =
+      options.compactionIntervalMs > 0
+        ? startCompaction(store, { intervalMs: options.compactionIntervalMs, log })
+        : () => undefined;
   }
 
   #dispatch(chain: Handler, req: Request, res: Response): Promise<void> {
@@ -232,7 +257,10 @@ export class ApiServer {
 
   /** The URL clients use: the advertise address when bound to all interfaces. */
   get address(): string {
-    const host = this.options.bindAddress === '0.0.0.0' || this.options.bindAddress === '::' ? this.options.advertiseAddress : this.options.bindAddress;
+    const host =
+      this.options.bindAddress === '0.0.0.0' || this.options.bindAddress === '::'
+        ? this.options.advertiseAddress
+        : this.options.bindAddress;
     return `https://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
   }
 

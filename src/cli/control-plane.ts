@@ -20,7 +20,11 @@ export interface ControlPlane {
 
 const controllerCertValidityMs = 365 * 24 * 3600 * 1000;
 
-export async function startControlPlane(opts: ApiServerOptions, log: Logger, withControllers: boolean): Promise<ControlPlane> {
+export async function startControlPlane(
+  opts: ApiServerOptions,
+  log: Logger,
+  withControllers: boolean
+): Promise<ControlPlane> {
   const completed = completeApiServerOptions(opts);
   const errs = validateApiServerOptions(completed);
   if (errs.length) throw new UsageError(errs.map((e) => `error: ${e}`).join('\n'));
@@ -34,15 +38,29 @@ export async function startControlPlane(opts: ApiServerOptions, log: Logger, wit
   }
   const { ca, admin } = server.pki;
   const kubeconfigPath = join(completed.dataDir, 'admin.kubeconfig');
-  await writeKeyFile(kubeconfigPath, kubeconfig({ server: server.address, caPem: ca.cert, clientCertPem: admin.cert, clientKeyPem: admin.key }));
+  await writeKeyFile(
+    kubeconfigPath,
+    kubeconfig({ server: server.address, caPem: ca.cert, clientCertPem: admin.cert, clientKeyPem: admin.key })
+  );
 
   const stop = new AbortController();
   const clients: KubeClient[] = [];
   if (withControllers) {
-    const cm = await issueCertificate({ ca, commonName: 'system:kube-controller-manager', usages: ['client'], validityMs: controllerCertValidityMs });
+    const cm = await issueCertificate({
+      ca,
+      commonName: 'system:kube-controller-manager',
+      usages: ['client'],
+      validityMs: controllerCertValidityMs,
+    });
     await writeFile(join(completed.pkiDir, 'controller-manager.crt'), cm.cert, { mode: 0o644 });
     await writeKeyFile(join(completed.pkiDir, 'controller-manager.key'), cm.key);
-    const client = new KubeClient({ server: server.address, caPem: ca.cert, certPem: cm.cert, keyPem: cm.key, userAgent: 'hubspoke-controller-manager' });
+    const client = new KubeClient({
+      server: server.address,
+      caPem: ca.cert,
+      certPem: cm.cert,
+      keyPem: cm.key,
+      userAgent: 'hubspoke-controller-manager',
+    });
     clients.push(client);
     void runNamespaceController(client, log.child({ component: 'namespace-controller' }), stop.signal);
   }

@@ -11,7 +11,11 @@ export interface FlagSpec {
   default?: string | boolean;
 }
 
-export function parseFlags<T extends Record<string, FlagSpec>>(argv: string[], spec: T, usageLine: string): { [K in keyof T]: T[K]['type'] extends 'boolean' ? boolean : string | undefined } {
+export function parseFlags<T extends Record<string, FlagSpec>>(
+  argv: string[],
+  spec: T,
+  usageLine: string
+): { [K in keyof T]: T[K]['type'] extends 'boolean' ? boolean : string | undefined } {
   const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
   for (const [k, v] of Object.entries(spec)) options[k] = { type: v.type };
   let values: Record<string, unknown>;
@@ -21,7 +25,10 @@ export function parseFlags<T extends Record<string, FlagSpec>>(argv: string[], s
     throw new UsageError(`error: ${(err as Error).message}`);
   }
   if (values.help) {
-    const lines = Object.entries(spec).map(([k, v]) => `      --${k}${v.type === 'string' ? ' string' : ''}\n          ${v.help}${v.default !== undefined ? ` (default ${JSON.stringify(v.default)})` : ''}`);
+    const lines = Object.entries(spec).map(
+      ([k, v]) =>
+        `      --${k}${v.type === 'string' ? ' string' : ''}\n          ${v.help}${v.default !== undefined ? ` (default ${JSON.stringify(v.default)})` : ''}`
+    );
     process.stdout.write(`Usage:\n  ${usageLine}\n\nFlags:\n${lines.join('\n')}\n`);
     process.exit(0);
   }

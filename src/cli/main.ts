@@ -6,7 +6,10 @@ import { UsageError } from './flags.js';
 const commands: Record<string, { summary: string; run: (argv: string[]) => Promise<void> }> = {
   up: { summary: 'Run a whole cluster on this machine (API server, controllers) with embedded storage', run: runUp },
   server: { summary: 'Run the control plane: API server and controllers', run: runServer },
-  apiserver: { summary: 'Run the API server alone (kube-apiserver flags)', run: (argv) => runServer(argv, { controllers: false }) },
+  apiserver: {
+    summary: 'Run the API server alone (kube-apiserver flags)',
+    run: (argv) => runServer(argv, { controllers: false }),
+  },
 };
 
 function usage(): string {

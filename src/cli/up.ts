@@ -13,7 +13,11 @@ export function defaultDataDir(): string {
 }
 
 const upFlags = {
-  'data-dir': { type: 'string', help: 'Directory for the database, certificates and kubeconfig.', default: defaultDataDir() },
+  'data-dir': {
+    type: 'string',
+    help: 'Directory for the database, certificates and kubeconfig.',
+    default: defaultDataDir(),
+  },
   'secure-port': { type: 'string', help: 'The port the API server listens on (127.0.0.1 only).', default: '6443' },
 } as const;
 

@@ -5,13 +5,22 @@ import type { Logger } from '../lib/log.js';
 
 export type EventHandler<T> = (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T) => void;
 
-export async function runInformer<T>(client: KubeClient, path: string, log: Logger, signal: AbortSignal, onEvent: EventHandler<T>): Promise<void> {
+export async function runInformer<T>(
+  client: KubeClient,
+  path: string,
+  log: Logger,
+  signal: AbortSignal,
+  onEvent: EventHandler<T>
+): Promise<void> {
   while (!signal.aborted) {
     try {
       const list = await client.get<{ metadata: { resourceVersion: string }; items: T[] }>(path);
       for (const item of list.items) onEvent('ADDED', item);
       let rv = list.metadata.resourceVersion;
-      for await (const ev of client.watch<T & { metadata?: { resourceVersion?: string } }>(`${path}?resourceVersion=${rv}&allowWatchBookmarks=true`, signal)) {
+      for await (const ev of client.watch<T & { metadata?: { resourceVersion?: string } }>(
+        `${path}?resourceVersion=${rv}&allowWatchBookmarks=true`,
+        signal
+      )) {
         if (ev.type === 'ERROR') break;
         rv = ev.object.metadata?.resourceVersion ?? rv;
         if (ev.type !== 'BOOKMARK') onEvent(ev.type, ev.object);

@@ -16,12 +16,16 @@ interface APIResource {
 async function namespacedCollections(client: KubeClient): Promise<string[]> {
   const paths: string[] = [];
   const core = await client.get<{ resources: APIResource[] }>('/api/v1');
-  for (const r of core.resources) if (r.namespaced && !r.name.includes('/') && r.verbs.includes('delete')) paths.push(`/api/v1/namespaces/{ns}/${r.name}`);
+  for (const r of core.resources)
+    if (r.namespaced && !r.name.includes('/') && r.verbs.includes('delete'))
+      paths.push(`/api/v1/namespaces/{ns}/${r.name}`);
   const groups = await client.get<{ groups: { preferredVersion: { groupVersion: string } }[] }>('/apis');
   for (const g of groups.groups) {
     const gv = g.preferredVersion.groupVersion;
     const list = await client.get<{ resources: APIResource[] }>(`/apis/${gv}`);
-    for (const r of list.resources) if (r.namespaced && !r.name.includes('/') && r.verbs.includes('delete')) paths.push(`/apis/${gv}/namespaces/{ns}/${r.name}`);
+    for (const r of list.resources)
+      if (r.namespaced && !r.name.includes('/') && r.verbs.includes('delete'))
+        paths.push(`/apis/${gv}/namespaces/{ns}/${r.name}`);
   }
   return paths;
 }
@@ -33,7 +37,11 @@ export async function finalizeNamespace(client: KubeClient, name: string, log: L
     const list = await client.get<{ items: { metadata: { name: string } }[] }>(path);
     for (const item of list.items) {
       try {
-        await client.request('DELETE', `${path}/${encodeURIComponent(item.metadata.name)}`, { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' });
+        await client.request('DELETE', `${path}/${encodeURIComponent(item.metadata.name)}`, {
+          kind: 'DeleteOptions',
+          apiVersion: 'v1',
+          propagationPolicy: 'Background',
+        });
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
@@ -46,7 +54,10 @@ export async function finalizeNamespace(client: KubeClient, name: string, log: L
   }
   const ns = await client.get<{ spec?: { finalizers?: string[] } }>(`/api/v1/namespaces/${encodeURIComponent(name)}`);
   const finalizers = (ns.spec?.finalizers ?? []).filter((f) => f !== 'kubernetes');
-  await client.request('PUT', `/api/v1/namespaces/${encodeURIComponent(name)}/finalize`, { ...ns, spec: { ...ns.spec, finalizers } });
+  await client.request('PUT', `/api/v1/namespaces/${encodeURIComponent(name)}/finalize`, {
+    ...ns,
+    spec: { ...ns.spec, finalizers },
+  });
   log.info({ namespace: name }, 'namespace finalized');
   return true;
 }
@@ -58,21 +69,30 @@ export function runNamespaceController(client: KubeClient, log: Logger, signal: 
     clearTimeout(pending.get(name));
     pending.set(
       name,
-      setTimeout(() => {
-        pending.delete(name);
-        finalizeNamespace(client, name, log).then(
-          (done) => done || work(name, attempt + 1),
-          (err: unknown) => {
-            if (isNotFound(err)) return;
-            log.warn({ err, namespace: name }, 'namespace cleanup failed; will retry');
-            work(name, attempt + 1);
-          }
-        );
-      }, attempt === 0 ? 0 : Math.min(1000 * 2 ** Math.min(attempt, 5), 30_000))
+      setTimeout(
+        () => {
+          pending.delete(name);
+          finalizeNamespace(client, name, log).then(
+            (done) => done || work(name, attempt + 1),
+            (err: unknown) => {
+              if (isNotFound(err)) return;
+              log.warn({ err, namespace: name }, 'namespace cleanup failed; will retry');
+              work(name, attempt + 1);
+            }
+          );
+        },
+        attempt === 0 ? 0 : Math.min(1000 * 2 ** Math.min(attempt, 5), 30_000)
+      )
     );
   };
   signal.addEventListener('abort', () => pending.forEach((t) => clearTimeout(t)), { once: true });
-  return runInformer<{ metadata: { name: string; deletionTimestamp?: string } }>(client, '/api/v1/namespaces', log, signal, (type, ns) => {
-    if (type !== 'DELETED' && ns.metadata.deletionTimestamp) work(ns.metadata.name, 0);
-  });
+  return runInformer<{ metadata: { name: string; deletionTimestamp?: string } }>(
+    client,
+    '/api/v1/namespaces',
+    log,
+    signal,
+    (type, ns) => {
+      if (type !== 'DELETED' && ns.metadata.deletionTimestamp) work(ns.metadata.name, 0);
+    }
+  );
 }

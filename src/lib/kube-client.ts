@@ -26,12 +26,28 @@ export class KubeClient {
 
   constructor(private readonly config: ClientConfig) {
     this.#base = new URL(config.server);
-    this.#agent = new Agent({ keepAlive: true, ca: config.caPem, cert: config.certPem, key: config.keyPem, maxSockets: 16 });
+    this.#agent = new Agent({
+      keepAlive: true,
+      ca: config.caPem,
+      cert: config.certPem,
+      key: config.keyPem,
+      maxSockets: 16,
+    });
   }
 
-  #open(method: string, path: string, body: unknown, contentType: string, signal?: AbortSignal): Promise<IncomingMessage> {
-    const payload = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.config.userAgent ?? 'hubspoke' };
+  #open(
+    method: string,
+    path: string,
+    body: unknown,
+    contentType: string,
+    signal?: AbortSignal
+  ): Promise<IncomingMessage> {
+    const payload =
+      body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'user-agent': this.config.userAgent ?? 'hubspoke',
+    };
     if (payload) {
       headers['content-type'] = contentType;
       headers['content-length'] = String(payload.length);
@@ -45,7 +61,13 @@ export class KubeClient {
   }
 
   /** One request; a non-2xx answer throws the server's Status as a StatusError. */
-  async request<T = any>(method: string, path: string, body?: unknown, contentType = 'application/json', signal?: AbortSignal): Promise<T> {
+  async request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+    signal?: AbortSignal
+  ): Promise<T> {
     const res = await this.#open(method, path, body, contentType, signal);
     const chunks: Buffer[] = [];
     for await (const c of res) chunks.push(c as Buffer);
@@ -94,9 +116,14 @@ export class KubeClient {
 function toStatusError(code: number, text: string): StatusError {
   try {
     const s = JSON.parse(text) as { reason?: StatusReason; message?: string; details?: object };
-    if (s && typeof s === 'object' && s.message) return new StatusError(code, s.reason ?? 'InternalError', s.message, s.details);
+    if (s && typeof s === 'object' && s.message)
+      return new StatusError(code, s.reason ?? 'InternalError', s.message, s.details);
   } catch {
     // not a Status: fall through
   }
-  return new StatusError(code, code === 404 ? 'NotFound' : 'InternalError', `the server answered ${code}: ${text.slice(0, 200)}`);
+  return new StatusError(
+    code,
+    code === 404 ? 'NotFound' : 'InternalError',
+    `the server answered ${code}: ${text.slice(0, 200)}`
+  );
 }

@@ -4,7 +4,14 @@ import { pino, type Logger, type DestinationStream } from 'pino';
 
 export type { Logger };
 
-const levelNames: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const levelNames: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 const omitted = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'component']);
 
 function formatValue(v: unknown): string {
@@ -22,12 +29,13 @@ export function formatRecord(line: string): string {
   }
   const time = new Date(Number(rec.time)).toISOString().slice(11, 19);
   const level = (levelNames[Number(rec.level)] ?? String(rec.level)).padEnd(5);
-  const comp = rec.component ? `${String(rec.component)}: ` : '';
+  const comp = typeof rec.component === 'string' ? `${rec.component}: ` : '';
   const fields = Object.entries(rec)
     .filter(([k]) => !omitted.has(k))
     .map(([k, v]) => `${k}=${formatValue(v)}`)
     .join(' ');
-  return `${time} ${level} ${comp}${String(rec.msg ?? '')}${fields ? ' ' + fields : ''}\n`;
+  const msg = typeof rec.msg === 'string' ? rec.msg : '';
+  return `${time} ${level} ${comp}${msg}${fields ? ' ' + fields : ''}\n`;
 }
 
 function readableStderr(): DestinationStream {
@@ -47,10 +55,14 @@ export interface LogOptions {
 
 export function newLogger(opts: LogOptions = {}): Logger {
   const envFormat = process.env.HUBSPOKE_LOG_FORMAT;
-  const format = opts.format ?? (envFormat === 'json' || envFormat === 'text' ? envFormat : process.stderr.isTTY ? 'text' : 'json');
+  const format =
+    opts.format ?? (envFormat === 'json' || envFormat === 'text' ? envFormat : process.stderr.isTTY ? 'text' : 'json');
   const level = opts.level ?? process.env.HUBSPOKE_LOG_LEVEL ?? 'info';
   const dest = format === 'text' ? readableStderr() : pino.destination({ fd: 2, sync: true });
-  return pino({ level, base: { pid: process.pid }, redact: { paths: ['*.key', '*.token', '*.password'], censor: '[redacted]' } }, dest);
+  return pino(
+    { level, base: { pid: process.pid }, redact: { paths: ['*.key', '*.token', '*.password'], censor: '[redacted]' } },
+    dest
+  );
 }
 
 /** A logger that writes nothing, for tests and library defaults. */

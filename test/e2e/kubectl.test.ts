@@ -78,7 +78,8 @@ for (const minor of [27, 33]) {
 
     it('get ns lists the system namespaces', async () => {
       const out = await k.ok(['get', 'ns']);
-      for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) assert.match(out, new RegExp(`^${ns}\\s+Active\\s`, 'm'));
+      for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease'])
+        assert.match(out, new RegExp(`^${ns}\\s+Active\\s`, 'm'));
       assert.match(out, /^NAME\s+STATUS\s+AGE/);
     });
 
@@ -93,12 +94,23 @@ for (const minor of [27, 33]) {
 
     it('apply -f a multi-document manifest, then again unchanged', async () => {
       const out = await k.ok(['apply', '-f', join(dir, 'app.yaml')]);
-      for (const line of ['configmap/web-config created', 'secret/web-secret created', 'service/web created', 'serviceaccount/web created', 'pod/web created'])
+      for (const line of [
+        'configmap/web-config created',
+        'secret/web-secret created',
+        'service/web created',
+        'serviceaccount/web created',
+        'pod/web created',
+      ])
         assert.ok(out.includes(line), `missing "${line}" in:\n${out}`);
       const again = await k.ok(['apply', '-f', join(dir, 'app.yaml')]);
       // As upstream: stringData is folded into data on write, so kubectl's three-way diff always re-sends it.
       assert.ok(again.includes('secret/web-secret configured'), again);
-      for (const line of ['configmap/web-config unchanged', 'service/web unchanged', 'serviceaccount/web unchanged', 'pod/web unchanged'])
+      for (const line of [
+        'configmap/web-config unchanged',
+        'service/web unchanged',
+        'serviceaccount/web unchanged',
+        'pod/web unchanged',
+      ])
         assert.ok(again.includes(line), `missing "${line}" in:\n${again}`);
     });
 
@@ -106,7 +118,9 @@ for (const minor of [27, 33]) {
       const out = await k.ok(['apply', '--server-side', '--force-conflicts', '-f', join(dir, 'app.yaml')]);
       assert.match(out, /configmap\/web-config serverside-applied/);
       const cm = JSON.parse(await k.ok(['get', 'cm', 'web-config', '-o', 'json', '--show-managed-fields']));
-      const managers = (cm.metadata.managedFields as { manager: string; operation: string }[]).map((m) => `${m.manager}/${m.operation}`);
+      const managers = (cm.metadata.managedFields as { manager: string; operation: string }[]).map(
+        (m) => `${m.manager}/${m.operation}`
+      );
       assert.ok(managers.includes('kubectl/Apply'), managers.join(','));
     });
 
@@ -147,12 +161,31 @@ for (const minor of [27, 33]) {
 
     it('patch: strategic merge, JSON merge and JSON patch', async () => {
       await k.ok(['patch', 'pod', 'web', '-p', '{"spec":{"containers":[{"name":"main","image":"busybox:1.37"}]}}']);
-      assert.equal(await k.ok(['get', 'pod', 'web', '-o', 'jsonpath={.spec.containers[*].name} {.spec.containers[0].image}']), 'main busybox:1.37');
+      assert.equal(
+        await k.ok(['get', 'pod', 'web', '-o', 'jsonpath={.spec.containers[*].name} {.spec.containers[0].image}']),
+        'main busybox:1.37'
+      );
       await k.ok(['patch', 'cm', 'web-config', '--type', 'merge', '-p', '{"data":{"extra":"1","greeting":null}}']);
       assert.equal(await k.ok(['get', 'cm', 'web-config', '-o', 'jsonpath={.data}']), '{"extra":"1"}');
-      await k.ok(['patch', 'svc', 'web', '--type', 'json', '-p', '[{"op":"replace","path":"/spec/ports/0/port","value":81}]']);
+      await k.ok([
+        'patch',
+        'svc',
+        'web',
+        '--type',
+        'json',
+        '-p',
+        '[{"op":"replace","path":"/spec/ports/0/port","value":81}]',
+      ]);
       assert.equal(await k.ok(['get', 'svc', 'web', '-o', 'jsonpath={.spec.ports[0].port}']), '81');
-      const bad = await k(['patch', 'svc', 'web', '--type', 'json', '-p', '[{"op":"replace","path":"/spec/nope/0","value":1}]']);
+      const bad = await k([
+        'patch',
+        'svc',
+        'web',
+        '--type',
+        'json',
+        '-p',
+        '[{"op":"replace","path":"/spec/nope/0","value":1}]',
+      ]);
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /Error from server/);
     });
@@ -201,7 +234,10 @@ for (const minor of [27, 33]) {
 
     it('invalid objects get 422 naming every field; bad YAML gets 400', async () => {
       const bad = join(dir, 'bad.yaml');
-      await writeFile(bad, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: Bad_Name\nspec:\n  containers:\n  - name: ""\n');
+      await writeFile(
+        bad,
+        'apiVersion: v1\nkind: Pod\nmetadata:\n  name: Bad_Name\nspec:\n  containers:\n  - name: ""\n'
+      );
       const r = await k(['create', '-f', bad]);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /The Pod "Bad_Name" is invalid/);

@@ -15,10 +15,17 @@ export interface TestControlPlane extends ControlPlane {
 
 type Hook = { after(fn: () => Promise<void>): void } | TestContext;
 
-export async function startTestControlPlane(t: Hook, overrides: Partial<ApiServerOptions> = {}): Promise<TestControlPlane> {
+export async function startTestControlPlane(
+  t: Hook,
+  overrides: Partial<ApiServerOptions> = {}
+): Promise<TestControlPlane> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hubspoke-test-'));
   const log = newLogger({ format: 'json', level: process.env.HUBSPOKE_TEST_LOG_LEVEL ?? 'silent' });
-  const cp = await startControlPlane({ dataDir, securePort: 0, bindAddress: '127.0.0.1', serviceClusterIPRange: '127.96.0.0/16', ...overrides }, log, true);
+  const cp = await startControlPlane(
+    { dataDir, securePort: 0, bindAddress: '127.0.0.1', serviceClusterIPRange: '127.96.0.0/16', ...overrides },
+    log,
+    true
+  );
   t.after(async () => {
     await cp.close();
     await rm(dataDir, { recursive: true, force: true });

@@ -33,7 +33,10 @@ export function kubectl(minor: number, kubeconfig: string): Kubectl {
   const fullArgs = (args: string[]): string[] => ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args];
   const run = ((args, opts = {}) =>
     new Promise<KubectlResult>((resolve, reject) => {
-      const child = spawn(bin, fullArgs(args), { env: { ...process.env, HOME: cacheDir, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(bin, fullArgs(args), {
+        env: { ...process.env, HOME: cacheDir, ...opts.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -51,7 +54,8 @@ export function kubectl(minor: number, kubeconfig: string): Kubectl {
     if (r.code !== 0) throw new Error(`kubectl.1.${minor} ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
     return r.stdout;
   };
-  run.spawn = (args) => spawn(bin, fullArgs(args), { env: { ...process.env, HOME: cacheDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  run.spawn = (args) =>
+    spawn(bin, fullArgs(args), { env: { ...process.env, HOME: cacheDir }, stdio: ['ignore', 'pipe', 'pipe'] });
   run.minor = minor;
   return run;
 }

@@ -12,14 +12,19 @@ test('client-node - create, get, list, patch, delete, and an informer', async (t
   const namespace = 'default';
 
   const events: string[] = [];
-  const informer = k8s.makeInformer(kc, '/api/v1/namespaces/default/configmaps', () => core.listNamespacedConfigMap({ namespace }));
+  const informer = k8s.makeInformer(kc, '/api/v1/namespaces/default/configmaps', () =>
+    core.listNamespacedConfigMap({ namespace })
+  );
   informer.on('add', (o) => events.push(`add:${o.metadata?.name}`));
   informer.on('update', (o) => events.push(`update:${o.metadata?.name}:${o.data?.k}`));
   informer.on('delete', (o) => events.push(`delete:${o.metadata?.name}`));
   await informer.start();
   t.after(() => informer.stop());
 
-  const created = await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'cfg', labels: { app: 'x' } }, data: { k: 'v1' } } });
+  const created = await core.createNamespacedConfigMap({
+    namespace,
+    body: { metadata: { name: 'cfg', labels: { app: 'x' } }, data: { k: 'v1' } },
+  });
   assert.ok(created.metadata?.uid);
   assert.equal(created.metadata?.resourceVersion !== undefined, true);
 
@@ -27,7 +32,10 @@ test('client-node - create, get, list, patch, delete, and an informer', async (t
   assert.equal(got.data?.k, 'v1');
 
   const list = await core.listNamespacedConfigMap({ namespace, labelSelector: 'app=x' });
-  assert.deepEqual(list.items.map((i) => i.metadata?.name), ['cfg']);
+  assert.deepEqual(
+    list.items.map((i) => i.metadata?.name),
+    ['cfg']
+  );
   assert.equal((await core.listNamespacedConfigMap({ namespace, labelSelector: 'app=y' })).items.length, 0);
 
   const patched = await core.patchNamespacedConfigMap(
@@ -38,7 +46,10 @@ test('client-node - create, get, list, patch, delete, and an informer', async (t
   assert.notEqual(patched.metadata?.resourceVersion, created.metadata?.resourceVersion);
 
   await core.deleteNamespacedConfigMap({ name: 'cfg', namespace });
-  await assert.rejects(core.readNamespacedConfigMap({ name: 'cfg', namespace }), (err: { code?: number }) => err.code === 404);
+  await assert.rejects(
+    core.readNamespacedConfigMap({ name: 'cfg', namespace }),
+    (err: { code?: number }) => err.code === 404
+  );
 
   for (let i = 0; i < 100 && !events.includes('delete:cfg'); i++) await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual(events, ['add:cfg', 'update:cfg:v2', 'delete:cfg']);

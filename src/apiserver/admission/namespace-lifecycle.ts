@@ -13,7 +13,12 @@ export function namespaceLifecycle(getNamespace: (name: string) => Promise<KubeO
     async validate(a) {
       if (a.operation === 'DELETE') {
         if (a.def.resource === 'namespaces' && a.def.group === '' && immortalNamespaces.has(a.name))
-          throw new StatusError(403, 'Forbidden', `namespaces "${a.name}" is forbidden: this namespace may not be deleted`, { name: a.name, kind: 'namespaces' });
+          throw new StatusError(
+            403,
+            'Forbidden',
+            `namespaces "${a.name}" is forbidden: this namespace may not be deleted`,
+            { name: a.name, kind: 'namespaces' }
+          );
         return;
       }
       if (!a.def.namespaced || !a.namespace) return;
@@ -21,11 +26,22 @@ export function namespaceLifecycle(getNamespace: (name: string) => Promise<KubeO
       if (!ns) throw newNotFound({ group: '', resource: 'namespaces' }, a.namespace);
       if (ns.metadata?.deletionTimestamp || (ns.status as { phase?: string } | undefined)?.phase === 'Terminating') {
         const kind = a.def.group ? `${a.def.resource}.${a.def.group}` : a.def.resource;
-        throw new StatusError(403, 'Forbidden', `${kind} "${a.name}" is forbidden: unable to create new content in namespace ${a.namespace} because it is being terminated`, {
-          name: a.name,
-          kind: a.def.resource,
-          causes: [{ reason: 'NamespaceTerminating', message: `namespace ${a.namespace} is being terminated`, field: 'metadata.namespace' }],
-        });
+        throw new StatusError(
+          403,
+          'Forbidden',
+          `${kind} "${a.name}" is forbidden: unable to create new content in namespace ${a.namespace} because it is being terminated`,
+          {
+            name: a.name,
+            kind: a.def.resource,
+            causes: [
+              {
+                reason: 'NamespaceTerminating',
+                message: `namespace ${a.namespace} is being terminated`,
+                field: 'metadata.namespace',
+              },
+            ],
+          }
+        );
       }
     },
   };

@@ -22,7 +22,8 @@ export function x509Authenticator(): Authenticator {
       if (!sock) return null;
       const cert = sock.getPeerCertificate();
       if (!cert || Object.keys(cert).length === 0) return null;
-      if (!sock.authorized) throw newUnauthorized(`x509: certificate rejected: ${String(sock.authorizationError ?? 'unknown authority')}`);
+      if (!sock.authorized)
+        throw newUnauthorized(`x509: certificate rejected: ${String(sock.authorizationError ?? 'unknown authority')}`);
       const cn = asList(cert.subject?.CN)[0];
       if (!cn) throw newUnauthorized('x509: client certificate has no common name');
       return { name: cn, groups: asList(cert.subject?.O) };

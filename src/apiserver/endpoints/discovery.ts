@@ -94,22 +94,36 @@ export class Discovery {
     if (p === '/api' || p === '/apis') {
       const aggregated = negotiateAggregated(req.headers.accept);
       if (aggregated) {
-        const body = this.#cached(`${p}:${aggregated}`, () => this.#aggregated(p === '/api' ? [this.#core] : this.#groups, aggregated));
+        const body = this.#cached(`${p}:${aggregated}`, () =>
+          this.#aggregated(p === '/api' ? [this.#core] : this.#groups, aggregated)
+        );
         const contentType = `application/json;g=apidiscovery.k8s.io;v=${aggregated};as=APIGroupDiscoveryList`;
         ctx.statusCode = 200;
         res.writeHead(200, { 'content-type': contentType, vary: 'Accept', 'cache-control': 'no-cache, private' });
         res.end(body);
         return true;
       }
-      if (p === '/api') return this.#json(ctx, req, res, p, () => ({ kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: String(req.headers.host ?? req.headers[':authority'] ?? '') }] }));
-      return this.#json(ctx, req, res, p, () => ({ kind: 'APIGroupList', apiVersion: 'v1', groups: this.#groups.map((g) => this.#groupDoc(g)) }));
+      if (p === '/api')
+        return this.#json(ctx, req, res, p, () => ({
+          kind: 'APIVersions',
+          versions: ['v1'],
+          serverAddressByClientCIDRs: [
+            { clientCIDR: '0.0.0.0/0', serverAddress: String(req.headers.host ?? req.headers[':authority'] ?? '') },
+          ],
+        }));
+      return this.#json(ctx, req, res, p, () => ({
+        kind: 'APIGroupList',
+        apiVersion: 'v1',
+        groups: this.#groups.map((g) => this.#groupDoc(g)),
+      }));
     }
     if (p === '/api/v1') return this.#json(ctx, req, res, p, () => this.#resourceList(this.#core));
     const m = /^\/apis\/([^/]+)(?:\/([^/]+))?$/.exec(p);
     if (!m) return false;
     const gv = this.#groups.find((g) => g.group === m[1] && (!m[2] || g.version === m[2]));
     if (!gv) return false;
-    if (!m[2]) return this.#json(ctx, req, res, p, () => ({ ...this.#groupDoc(gv), kind: 'APIGroup', apiVersion: 'v1' }));
+    if (!m[2])
+      return this.#json(ctx, req, res, p, () => ({ ...this.#groupDoc(gv), kind: 'APIGroup', apiVersion: 'v1' }));
     return this.#json(ctx, req, res, p, () => this.#resourceList(gv));
   }
 
@@ -136,13 +150,25 @@ export class Discovery {
   #resourceList(gv: GroupVersion): Record<string, unknown> {
     const resources: Record<string, unknown>[] = [];
     for (const d of gv.resources) {
-      const r: Record<string, unknown> = { name: d.resource, singularName: d.singular, namespaced: d.namespaced, kind: d.kind, verbs: d.verbs ?? allVerbs };
+      const r: Record<string, unknown> = {
+        name: d.resource,
+        singularName: d.singular,
+        namespaced: d.namespaced,
+        kind: d.kind,
+        verbs: d.verbs ?? allVerbs,
+      };
       if (d.shortNames?.length) r.shortNames = d.shortNames;
       if (d.categories?.length) r.categories = d.categories;
       resources.push(r);
       for (const sub of d.subresources ?? []) {
         const info = subresourceInfo(d, sub);
-        const s: Record<string, unknown> = { name: `${d.resource}/${sub}`, singularName: '', namespaced: d.namespaced, kind: info.kind, verbs: info.verbs };
+        const s: Record<string, unknown> = {
+          name: `${d.resource}/${sub}`,
+          singularName: '',
+          namespaced: d.namespaced,
+          kind: info.kind,
+          verbs: info.verbs,
+        };
         if (info.group) {
           s.group = info.group;
           s.version = info.version;
@@ -173,21 +199,35 @@ export class Discovery {
             if (d.subresources?.length)
               r.subresources = d.subresources.map((sub) => {
                 const info = subresourceInfo(d, sub);
-                return { subresource: sub, responseKind: { group: info.group ?? d.group, version: info.version ?? d.version, kind: info.kind }, verbs: info.verbs };
+                return {
+                  subresource: sub,
+                  responseKind: { group: info.group ?? d.group, version: info.version ?? d.version, kind: info.kind },
+                  verbs: info.verbs,
+                };
               });
             return r;
           }),
         },
       ],
     }));
-    return JSON.stringify({ kind: 'APIGroupDiscoveryList', apiVersion: `apidiscovery.k8s.io/${version}`, metadata: {}, items });
+    return JSON.stringify({
+      kind: 'APIGroupDiscoveryList',
+      apiVersion: `apidiscovery.k8s.io/${version}`,
+      metadata: {},
+      items,
+    });
   }
 }
 
 /** The aggregated discovery version the client asked for first, or undefined for the legacy documents. */
 export function negotiateAggregated(accept: string | undefined): 'v2' | 'v2beta1' | undefined {
   for (const m of parseAccept(accept)) {
-    if (m.params.g === 'apidiscovery.k8s.io' && m.params.as === 'APIGroupDiscoveryList' && (m.params.v === 'v2' || m.params.v === 'v2beta1')) return m.params.v;
+    if (
+      m.params.g === 'apidiscovery.k8s.io' &&
+      m.params.as === 'APIGroupDiscoveryList' &&
+      (m.params.v === 'v2' || m.params.v === 'v2beta1')
+    )
+      return m.params.v;
     if (!m.params.as && (m.type === 'application/json' || m.type === '*/*')) return undefined;
   }
   return undefined;

@@ -40,7 +40,11 @@ export class Health {
       body += `\n${only ?? kind} check ${ok ? 'passed' : 'failed'}\n`;
     } else body = 'ok';
     ctx.statusCode = ok ? 200 : 500;
-    res.writeHead(ctx.statusCode, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache, private' });
+    res.writeHead(ctx.statusCode, {
+      'content-type': 'text/plain; charset=utf-8',
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-cache, private',
+    });
     res.end(body);
     return true;
   }

@@ -23,12 +23,22 @@ export function parseAccept(header: string | undefined): MediaRange[] {
 
 export type ObjectOutput = { as: 'object' } | { as: 'Table'; includeObject: 'None' | 'Metadata' | 'Object' };
 
-const jsonLike = new Set(['application/json', 'application/*', '*/*', 'application/yaml', 'application/json;stream=watch']);
+const jsonLike = new Set([
+  'application/json',
+  'application/*',
+  '*/*',
+  'application/yaml',
+  'application/json;stream=watch',
+]);
 
 /** Decides how to render objects of a resource for this request. */
 export function negotiateObjectOutput(req: Request, url: URL): ObjectOutput {
   for (const m of parseAccept(req.headers.accept)) {
-    if (m.params.as === 'Table' && (m.params.g ?? 'meta.k8s.io') === 'meta.k8s.io' && (m.params.v === 'v1' || m.params.v === 'v1beta1')) {
+    if (
+      m.params.as === 'Table' &&
+      (m.params.g ?? 'meta.k8s.io') === 'meta.k8s.io' &&
+      (m.params.v === 'v1' || m.params.v === 'v1beta1')
+    ) {
       const inc = url.searchParams.get('includeObject');
       const includeObject = inc === 'None' || inc === 'Object' ? inc : 'Metadata';
       return { as: 'Table', includeObject };
@@ -36,7 +46,11 @@ export function negotiateObjectOutput(req: Request, url: URL): ObjectOutput {
     if (m.params.as) continue; // PartialObjectMetadata and other conversions fall through to a later range
     if (jsonLike.has(m.type)) return { as: 'object' };
   }
-  throw new StatusError(406, 'NotAcceptable', `only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io`);
+  throw new StatusError(
+    406,
+    'NotAcceptable',
+    `only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io`
+  );
 }
 
 /** Wants YAML back (rare for kubectl; curl users ask for it). */

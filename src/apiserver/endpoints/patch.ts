@@ -4,7 +4,13 @@ import jsonpatch from 'fast-json-patch';
 import { newBadRequest, StatusError } from '../../api/errors.js';
 import { rfc3339 } from '../../api/meta.js';
 import type { KubeObject } from '../../api/resource.js';
-import { applyPatch, newApplyConflict, patchSchemaFor, PatchError, strategicMergePatch } from '../../api/patch/index.js';
+import {
+  applyPatch,
+  newApplyConflict,
+  patchSchemaFor,
+  PatchError,
+  strategicMergePatch,
+} from '../../api/patch/index.js';
 import type { RequestContext, Request } from '../context.js';
 import type { Operation, RegistryStore } from '../registry/store.js';
 import { decodeBody } from './body.js';
@@ -25,7 +31,10 @@ export function isPatchType(t: string): boolean {
 /** RFC 7386 JSON merge patch. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const out: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
     else out[k] = mergePatch(out[k], v);
@@ -45,14 +54,16 @@ function applyOne(type: string, current: KubeObject, patch: unknown, apiVersion:
         if (!Array.isArray(patch)) throw newBadRequest('json patch must be a JSON array of operations');
         const errs = jsonpatch.validate(patch as jsonpatch.Operation[], current);
         if (errs) throw newBadRequest(`invalid json patch: ${errs.message.split('\n')[0]}`);
-        return jsonpatch.applyPatch(current, patch as jsonpatch.Operation[], false, false).newDocument as KubeObject;
+        return jsonpatch.applyPatch(current, patch as jsonpatch.Operation[], false, false).newDocument;
       }
       case 'application/merge-patch+json':
-        if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw newBadRequest('merge patch must be a JSON object');
+        if (typeof patch !== 'object' || patch === null || Array.isArray(patch))
+          throw newBadRequest('merge patch must be a JSON object');
         return mergePatch(current, patch) as KubeObject;
       default:
-        if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw newBadRequest('strategic merge patch must be a JSON object');
-        return strategicMergePatch(current, patch, patchSchemaFor(apiVersion, kind)) as KubeObject;
+        if (typeof patch !== 'object' || patch === null || Array.isArray(patch))
+          throw newBadRequest('strategic merge patch must be a JSON object');
+        return strategicMergePatch(current, patch, patchSchemaFor(apiVersion, kind));
     }
   } catch (err) {
     if (err instanceof StatusError) throw err;
@@ -80,7 +91,10 @@ export async function applyPatchRequest(
   const { object } = await store.guaranteedUpdate(ns, name, { ...op, subresource }, (current) => {
     const patched = applyOne(type, current, patch, store.apiVersion, kind);
     const checked = checkObject(ctx, store, patched, [], p, c);
-    if (checked.metadata?.name !== name) throw newBadRequest(`the name of the object (${checked.metadata?.name ?? ''}) does not match the name on the URL (${name})`);
+    if (checked.metadata?.name !== name)
+      throw newBadRequest(
+        `the name of the object (${checked.metadata?.name ?? ''}) does not match the name on the URL (${name})`
+      );
     stampManagedFields(ctx, req, store, checked, current, p);
     return checked;
   });
@@ -97,14 +111,36 @@ async function serverSideApply(
   op: Operation,
   c: EndpointsConfig
 ): Promise<{ object: KubeObject; created: boolean }> {
-  if (!p.fieldManager) throw new StatusError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+  if (!p.fieldManager)
+    throw new StatusError(
+      422,
+      'Invalid',
+      'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch'
+    );
   const applied = checkObject(ctx, store, patch, [], p, c);
-  if (applied.metadata?.name !== name) throw newBadRequest(`the name of the object (${applied.metadata?.name ?? ''}) does not match the name on the URL (${name})`);
+  if (applied.metadata?.name !== name)
+    throw newBadRequest(
+      `the name of the object (${applied.metadata?.name ?? ''}) does not match the name on the URL (${name})`
+    );
   const schema = patchSchemaFor(store.apiVersion, store.def.kind);
   const apply = (live: KubeObject | null): KubeObject => {
-    const result = applyPatch({ live, applied, manager: p.fieldManager!, force: p.force, schema, now: rfc3339(), apiVersion: store.apiVersion });
+    const result = applyPatch({
+      live,
+      applied,
+      manager: p.fieldManager!,
+      force: p.force,
+      schema,
+      now: rfc3339(),
+      apiVersion: store.apiVersion,
+    });
     if (result.conflicts) throw newApplyConflict(result.conflicts);
-    return result.object as KubeObject;
+    return result.object;
   };
-  return store.guaranteedUpdate(ns, name, { ...op, subresource: ctx.requestInfo.subresource }, (current) => apply(current), async () => apply(null));
+  return store.guaranteedUpdate(
+    ns,
+    name,
+    { ...op, subresource: ctx.requestInfo.subresource },
+    (current) => apply(current),
+    async () => apply(null)
+  );
 }

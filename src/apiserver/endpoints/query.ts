@@ -23,7 +23,8 @@ export function writeParams(q: URLSearchParams): WriteParams {
   if (manager !== undefined && (manager.length > 128 || !/^[\x20-\x7e]*$/.test(manager)))
     throw invalidParams(path('fieldManager').invalid(manager, 'must be at most 128 printable characters').toString());
   const force = q.get('force');
-  if (force !== null && force !== 'true' && force !== 'false') throw newBadRequest(`invalid value for force: "${force}"`);
+  if (force !== null && force !== 'true' && force !== 'false')
+    throw newBadRequest(`invalid value for force: "${force}"`);
   return { dryRun: dry.length > 0, fieldManager: manager, fieldValidation: fv, force: force === 'true' };
 }
 

@@ -38,19 +38,32 @@ export interface EndpointsConfig {
 /** Subresources served by the generic store itself; others come from `Subresources`. */
 const storeSubresources = new Set(['', 'status']);
 
-export async function serveResource(ctx: RequestContext, req: Request, res: Response, c: EndpointsConfig): Promise<void> {
+export async function serveResource(
+  ctx: RequestContext,
+  req: Request,
+  res: Response,
+  c: EndpointsConfig
+): Promise<void> {
   const ri = ctx.requestInfo;
   const store = c.resources.lookup(ri.apiGroup, ri.apiVersion, ri.resource);
-  if (!store) throw new StatusError(404, 'NotFound', `the server could not find the requested resource`, { group: ri.apiGroup, kind: ri.resource });
+  if (!store)
+    throw new StatusError(404, 'NotFound', `the server could not find the requested resource`, {
+      group: ri.apiGroup,
+      kind: ri.resource,
+    });
   const def = store.def;
   const ns = def.namespaced ? ri.namespace : '';
-  if (def.namespaced && !ns && ri.name) throw newBadRequest(`the server could not find the requested resource: ${def.resource} is namespaced`);
-  if (!def.namespaced && ri.namespace && ri.resource !== 'namespaces') throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+  if (def.namespaced && !ns && ri.name)
+    throw newBadRequest(`the server could not find the requested resource: ${def.resource} is namespaced`);
+  if (!def.namespaced && ri.namespace && ri.resource !== 'namespaces')
+    throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
   if (ri.subresource && !storeSubresources.has(ri.subresource)) {
-    if (!def.subresources?.includes(ri.subresource)) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+    if (!def.subresources?.includes(ri.subresource))
+      throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
     return c.subresources.serve(ctx, req, res, store);
   }
-  if (ri.subresource === 'status' && !def.hasStatus) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+  if (ri.subresource === 'status' && !def.hasStatus)
+    throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
   const q = ctx.url.searchParams;
   switch (ri.verb) {
     case 'get':
@@ -73,17 +86,28 @@ export async function serveResource(ctx: RequestContext, req: Request, res: Resp
       const obj = await decodeObject(ctx, req, store, p, c);
       checkNamespace(obj, ns);
       const name = obj.metadata?.name;
-      if (name !== ri.name) throw newBadRequest(`the name of the object (${name ?? ''}) does not match the name on the URL (${ri.name})`);
-      const { object, created } = await store.guaranteedUpdate(ns, ri.name, { ...operation(ctx, p, c), subresource: ri.subresource }, (current) => {
-        const next = clone(obj);
-        stampManagedFields(ctx, req, store, next, current, p);
-        return next;
-      });
+      if (name !== ri.name)
+        throw newBadRequest(`the name of the object (${name ?? ''}) does not match the name on the URL (${ri.name})`);
+      const { object, created } = await store.guaranteedUpdate(
+        ns,
+        ri.name,
+        { ...operation(ctx, p, c), subresource: ri.subresource },
+        (current) => {
+          const next = clone(obj);
+          stampManagedFields(ctx, req, store, next, current, p);
+          return next;
+        }
+      );
       return respondObject(ctx, req, res, store, created ? 201 : 200, object);
     }
     case 'patch': {
       const type = mediaType(req);
-      if (!isPatchType(type)) throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
+      if (!isPatchType(type))
+        throw new StatusError(
+          415,
+          'UnsupportedMediaType',
+          `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`
+        );
       const p = writeParams(q);
       const body = await readBody(req);
       const { object, created } = await applyPatchRequest(ctx, req, store, ns, type, body, p, operation(ctx, p, c), c);
@@ -102,12 +126,20 @@ export async function serveResource(ctx: RequestContext, req: Request, res: Resp
       const deleted: KubeObject[] = [];
       for (const item of list.items) {
         try {
-          deleted.push((await store.delete(item.metadata?.namespace ?? '', item.metadata!.name!, opts, operation(ctx, p, c))).object);
+          deleted.push(
+            (await store.delete(item.metadata?.namespace ?? '', item.metadata!.name!, opts, operation(ctx, p, c)))
+              .object
+          );
         } catch (err) {
           if (!(err instanceof StatusError && err.reason === 'NotFound')) throw err;
         }
       }
-      return writeJSON(ctx, req, res, 200, { apiVersion: store.apiVersion, kind: def.listKind, metadata: { resourceVersion: list.resourceVersion }, items: deleted });
+      return writeJSON(ctx, req, res, 200, {
+        apiVersion: store.apiVersion,
+        kind: def.listKind,
+        metadata: { resourceVersion: list.resourceVersion },
+        items: deleted,
+      });
     }
     default:
       throw newMethodNotSupported(store.gr, ri.verb);
@@ -131,45 +163,99 @@ export function listQuery(store: RegistryStore, q: URLSearchParams): ListQuery {
   };
 }
 
-async function serveList(ctx: RequestContext, req: Request, res: Response, store: RegistryStore, ns: string): Promise<void> {
+async function serveList(
+  ctx: RequestContext,
+  req: Request,
+  res: Response,
+  store: RegistryStore,
+  ns: string
+): Promise<void> {
   const q = listQuery(store, ctx.url.searchParams);
   const match = q.resourceVersionMatch;
-  if (match && match !== 'Exact' && match !== 'NotOlderThan') throw newBadRequest(`resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`);
-  if (match && !q.resourceVersion) throw newBadRequest('resourceVersionMatch is forbidden unless resourceVersion is provided');
-  if (q.continueToken && q.resourceVersion && q.resourceVersion !== '0') throw newBadRequest('specifying resource version is not allowed when using continue');
+  if (match && match !== 'Exact' && match !== 'NotOlderThan')
+    throw newBadRequest(
+      `resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`
+    );
+  if (match && !q.resourceVersion)
+    throw newBadRequest('resourceVersionMatch is forbidden unless resourceVersion is provided');
+  if (q.continueToken && q.resourceVersion && q.resourceVersion !== '0')
+    throw newBadRequest('specifying resource version is not allowed when using continue');
   const out = negotiateObjectOutput(req, ctx.url);
   const list = await store.list(ns, q);
   const metadata: Record<string, unknown> = { resourceVersion: list.resourceVersion };
   if (list.continueToken) metadata.continue = list.continueToken;
   if (list.remainingItemCount !== undefined) metadata.remainingItemCount = list.remainingItemCount;
   if (out.as === 'Table') return writeJSON(ctx, req, res, 200, renderTable(store, list.items, out, metadata));
-  writeJSON(ctx, req, res, 200, { apiVersion: store.apiVersion, kind: store.def.listKind, metadata, items: list.items });
+  writeJSON(ctx, req, res, 200, {
+    apiVersion: store.apiVersion,
+    kind: store.def.listKind,
+    metadata,
+    items: list.items,
+  });
 }
 
-export function renderTable(store: RegistryStore, items: KubeObject[], out: Extract<ObjectOutput, { as: 'Table' }>, listMeta: Record<string, unknown>): unknown {
-  return toTable(printerFor(store.def.group, store.def.resource), items, { now: new Date(), includeObject: out.includeObject, listMeta });
+export function renderTable(
+  store: RegistryStore,
+  items: KubeObject[],
+  out: Extract<ObjectOutput, { as: 'Table' }>,
+  listMeta: Record<string, unknown>
+): unknown {
+  return toTable(printerFor(store.def.group, store.def.resource), items, {
+    now: new Date(),
+    includeObject: out.includeObject,
+    listMeta,
+  });
 }
 
-function respondObject(ctx: RequestContext, req: Request, res: Response, store: RegistryStore, code: number, obj: KubeObject): void {
+function respondObject(
+  ctx: RequestContext,
+  req: Request,
+  res: Response,
+  store: RegistryStore,
+  code: number,
+  obj: KubeObject
+): void {
   const out = negotiateObjectOutput(req, ctx.url);
-  if (out.as === 'Table') return writeJSON(ctx, req, res, code, renderTable(store, [obj], out, { resourceVersion: obj.metadata?.resourceVersion }));
+  if (out.as === 'Table')
+    return writeJSON(
+      ctx,
+      req,
+      res,
+      code,
+      renderTable(store, [obj], out, { resourceVersion: obj.metadata?.resourceVersion })
+    );
   writeJSON(ctx, req, res, code, obj);
 }
 
 function checkNamespace(obj: KubeObject, ns: string): void {
   const objNs = obj.metadata?.namespace;
-  if (objNs && ns && objNs !== ns) throw newBadRequest('the namespace of the provided object does not match the namespace sent on the request');
+  if (objNs && ns && objNs !== ns)
+    throw newBadRequest('the namespace of the provided object does not match the namespace sent on the request');
 }
 
 /** Decodes a create/update body and checks it is the URL's kind; unknown fields per fieldValidation. */
-async function decodeObject(ctx: RequestContext, req: Request, store: RegistryStore, p: WriteParams, c: EndpointsConfig): Promise<KubeObject> {
+async function decodeObject(
+  ctx: RequestContext,
+  req: Request,
+  store: RegistryStore,
+  p: WriteParams,
+  c: EndpointsConfig
+): Promise<KubeObject> {
   const { obj, duplicates } = decodeBody(await readBody(req), mediaType(req));
   return checkObject(ctx, store, obj, duplicates, p, c);
 }
 
-export function checkObject(ctx: RequestContext, store: RegistryStore, obj: unknown, duplicates: string[], p: WriteParams, c: EndpointsConfig): KubeObject {
+export function checkObject(
+  ctx: RequestContext,
+  store: RegistryStore,
+  obj: unknown,
+  duplicates: string[],
+  p: WriteParams,
+  c: EndpointsConfig
+): KubeObject {
   const def = store.def;
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw newBadRequest(`the body must be a JSON object of kind ${def.kind}`);
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj))
+    throw newBadRequest(`the body must be a JSON object of kind ${def.kind}`);
   const o = obj as KubeObject;
   const want = apiVersionOf(def);
   // As upstream's decoder, the URL supplies apiVersion and kind when the body leaves them out.
@@ -183,15 +269,27 @@ export function checkObject(ctx: RequestContext, store: RegistryStore, obj: unkn
         : `the kind in the data (${o.kind}) does not match the expected kind (${def.kind})`
     );
   }
-  if (o.metadata !== undefined && (typeof o.metadata !== 'object' || o.metadata === null || Array.isArray(o.metadata))) throw newBadRequest('metadata must be an object');
-  const problems = [...duplicates.map((d) => `duplicate field "${d}"`), ...c.unknownFields(def, o).map((f) => `unknown field "${f}"`)];
-  if (problems.length && p.fieldValidation === 'Strict') throw newBadRequest(`strict decoding error: ${problems.join(', ')}`);
+  if (o.metadata !== undefined && (typeof o.metadata !== 'object' || o.metadata === null || Array.isArray(o.metadata)))
+    throw newBadRequest('metadata must be an object');
+  const problems = [
+    ...duplicates.map((d) => `duplicate field "${d}"`),
+    ...c.unknownFields(def, o).map((f) => `unknown field "${f}"`),
+  ];
+  if (problems.length && p.fieldValidation === 'Strict')
+    throw newBadRequest(`strict decoding error: ${problems.join(', ')}`);
   if (problems.length && p.fieldValidation === 'Warn') ctx.warnings.push(...problems);
   return o;
 }
 
 /** Records the writer's fields in managedFields (operation Update), as every non-apply write does upstream. */
-export function stampManagedFields(ctx: RequestContext, req: Request, store: RegistryStore, obj: KubeObject, live: KubeObject | null, p: WriteParams): void {
+export function stampManagedFields(
+  ctx: RequestContext,
+  req: Request,
+  store: RegistryStore,
+  obj: KubeObject,
+  live: KubeObject | null,
+  p: WriteParams
+): void {
   const manager = p.fieldManager ?? defaultFieldManager(req.headers['user-agent']);
   const meta = (obj.metadata ??= {});
   // A client that sends managedFields back unchanged (kubectl edit, replace) keeps the history it read.
@@ -214,13 +312,24 @@ async function deleteOptions(req: Request, q: URLSearchParams): Promise<DeleteOp
   const raw = await readBody(req);
   if (raw.length && raw.toString().trim()) {
     const decoded = decodeBody(raw, mediaType(req) || 'application/json').obj;
-    if (typeof decoded !== 'object' || decoded === null) throw newBadRequest('the delete options body must be a DeleteOptions object');
+    if (typeof decoded !== 'object' || decoded === null)
+      throw newBadRequest('the delete options body must be a DeleteOptions object');
     body = decoded as Record<string, unknown>;
   }
-  const grace = intParam(q, 'gracePeriodSeconds', -1) ?? (typeof body.gracePeriodSeconds === 'number' ? body.gracePeriodSeconds : undefined);
+  const grace =
+    intParam(q, 'gracePeriodSeconds', -1) ??
+    (typeof body.gracePeriodSeconds === 'number' ? body.gracePeriodSeconds : undefined);
   const policy = q.get('propagationPolicy') ?? (body.propagationPolicy as string | undefined);
   if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy))
-    throw new StatusError(422, 'Invalid', `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+    throw new StatusError(
+      422,
+      'Invalid',
+      `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`
+    );
   const pre = body.preconditions as DeleteOptions['preconditions'];
-  return { gracePeriodSeconds: grace === undefined ? undefined : Math.max(0, grace), propagationPolicy: policy, preconditions: pre };
+  return {
+    gracePeriodSeconds: grace === undefined ? undefined : Math.max(0, grace),
+    propagationPolicy: policy,
+    preconditions: pre,
+  };
 }

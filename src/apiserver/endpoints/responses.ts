@@ -13,7 +13,14 @@ function headersFor(ctx: RequestContext, contentType: string): Record<string, st
   return h;
 }
 
-export function writeBody(ctx: RequestContext, req: Request, res: Response, code: number, body: string | Buffer, contentType: string): void {
+export function writeBody(
+  ctx: RequestContext,
+  req: Request,
+  res: Response,
+  code: number,
+  body: string | Buffer,
+  contentType: string
+): void {
   const headers = headersFor(ctx, contentType);
   let payload: Buffer = typeof body === 'string' ? Buffer.from(body) : body;
   if (payload.length >= gzipThreshold && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
@@ -28,7 +35,14 @@ export function writeBody(ctx: RequestContext, req: Request, res: Response, code
   else res.end(payload);
 }
 
-export function writeJSON(ctx: RequestContext, req: Request, res: Response, code: number, obj: unknown, contentType = 'application/json'): void {
+export function writeJSON(
+  ctx: RequestContext,
+  req: Request,
+  res: Response,
+  code: number,
+  obj: unknown,
+  contentType = 'application/json'
+): void {
   writeBody(ctx, req, res, code, JSON.stringify(obj), contentType);
 }
 

@@ -12,7 +12,15 @@ import { boolParam, intParam } from './query.js';
 /** Upstream's --min-request-timeout: a watch without timeoutSeconds lasts between this and twice this. */
 const minRequestTimeoutMs = 1800_000;
 
-export async function serveWatch(ctx: RequestContext, req: Request, res: Response, store: RegistryStore, ns: string, q: ListQuery, c: EndpointsConfig): Promise<void> {
+export async function serveWatch(
+  ctx: RequestContext,
+  req: Request,
+  res: Response,
+  store: RegistryStore,
+  ns: string,
+  q: ListQuery,
+  c: EndpointsConfig
+): Promise<void> {
   const params = ctx.url.searchParams;
   const out = negotiateObjectOutput(req, ctx.url);
   const timeoutSeconds = intParam(params, 'timeoutSeconds');
@@ -31,7 +39,9 @@ export async function serveWatch(ctx: RequestContext, req: Request, res: Respons
   const write = (ev: ObjectEvent): boolean => {
     let object: unknown = ev.object;
     if (out.as === 'Table' && (ev.type === 'ADDED' || ev.type === 'MODIFIED' || ev.type === 'DELETED')) {
-      const table = renderTable(store, [ev.object], out, { resourceVersion: ev.object.metadata?.resourceVersion }) as { columnDefinitions?: unknown[] };
+      const table = renderTable(store, [ev.object], out, { resourceVersion: ev.object.metadata?.resourceVersion }) as {
+        columnDefinitions?: unknown[];
+      };
       if (!first) table.columnDefinitions = [];
       first = false;
       object = table;
@@ -59,7 +69,14 @@ export async function serveWatch(ctx: RequestContext, req: Request, res: Respons
     let bookmarkTimer: NodeJS.Timeout | undefined;
     if (bookmarks) {
       bookmarkTimer = setInterval(() => {
-        write({ type: 'BOOKMARK', object: { kind: store.def.kind, apiVersion: store.apiVersion, metadata: { resourceVersion: String(delivered) } } });
+        write({
+          type: 'BOOKMARK',
+          object: {
+            kind: store.def.kind,
+            apiVersion: store.apiVersion,
+            metadata: { resourceVersion: String(delivered) },
+          },
+        });
       }, c.bookmarkIntervalMs);
       bookmarkTimer.unref();
     }

@@ -11,7 +11,10 @@ export function withAuthentication(next: Handler, authn: Authenticator, log: Log
     try {
       user = await authn.authenticate(req);
     } catch (err) {
-      log.debug({ err: err instanceof Error ? err.message : String(err), path: ctx.url.pathname }, 'authentication failed');
+      log.debug(
+        { err: err instanceof Error ? err.message : String(err), path: ctx.url.pathname },
+        'authentication failed'
+      );
       // The client learns only that it is not authenticated; the reason is in the server's log.
       throw newUnauthorized();
     }

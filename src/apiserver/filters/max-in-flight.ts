@@ -11,7 +11,11 @@ export interface InFlightLimits {
 
 const readonlyVerbs = new Set(['get', 'list', 'watch', 'head', 'options']);
 
-export function withMaxInFlight(next: Handler, limits: InFlightLimits, onChange?: (kind: 'readOnly' | 'mutating', n: number) => void): Handler {
+export function withMaxInFlight(
+  next: Handler,
+  limits: InFlightLimits,
+  onChange?: (kind: 'readOnly' | 'mutating', n: number) => void
+): Handler {
   const current = { readOnly: 0, mutating: 0 };
   return async (ctx, req, res) => {
     if (isLongRunning(ctx.requestInfo)) return next(ctx, req, res);
@@ -19,7 +23,9 @@ export function withMaxInFlight(next: Handler, limits: InFlightLimits, onChange?
     const limit = kind === 'readOnly' ? limits.readonly : limits.mutating;
     if (limit > 0 && current[kind] >= limit) {
       res.setHeader('retry-after', '1');
-      throw new StatusError(429, 'TooManyRequests', 'Too many requests, please try again later.', { retryAfterSeconds: 1 });
+      throw new StatusError(429, 'TooManyRequests', 'Too many requests, please try again later.', {
+        retryAfterSeconds: 1,
+      });
     }
     current[kind]++;
     onChange?.(kind, current[kind]);

@@ -5,13 +5,28 @@ import type { Handler, RequestContext } from '../context.js';
 import { isLongRunning } from './long-running.js';
 
 export interface RequestMetrics {
-  observe(ctx: RequestContext, code: number, seconds: number): void;
-  inflight(kind: 'readOnly' | 'mutating', n: number): void;
+  observe: (ctx: RequestContext, code: number, seconds: number) => void;
+  inflight: (kind: 'readOnly' | 'mutating', n: number) => void;
 }
 
 export function newRequestMetrics(registry: Registry): RequestMetrics {
-  const labelNames = ['verb', 'dry_run', 'group', 'version', 'resource', 'subresource', 'scope', 'component', 'code'] as const;
-  const total = new Counter({ name: 'apiserver_request_total', help: 'Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.', labelNames, registers: [registry] });
+  const labelNames = [
+    'verb',
+    'dry_run',
+    'group',
+    'version',
+    'resource',
+    'subresource',
+    'scope',
+    'component',
+    'code',
+  ] as const;
+  const total = new Counter({
+    name: 'apiserver_request_total',
+    help: 'Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.',
+    labelNames,
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'apiserver_request_duration_seconds',
     help: 'Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.',
@@ -19,11 +34,22 @@ export function newRequestMetrics(registry: Registry): RequestMetrics {
     buckets: [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60],
     registers: [registry],
   });
-  const inflight = new Gauge({ name: 'apiserver_current_inflight_requests', help: 'Maximal number of currently used inflight request limit of this apiserver per request kind in last second.', labelNames: ['request_kind'], registers: [registry] });
+  const inflight = new Gauge({
+    name: 'apiserver_current_inflight_requests',
+    help: 'Maximal number of currently used inflight request limit of this apiserver per request kind in last second.',
+    labelNames: ['request_kind'],
+    registers: [registry],
+  });
   return {
     observe(ctx, code, seconds) {
       const ri = ctx.requestInfo;
-      const verb = ri.isResourceRequest ? (ri.verb === 'watch' ? 'WATCH' : ri.verb === 'list' ? 'LIST' : ri.verb.toUpperCase()) : ri.verb.toUpperCase();
+      const verb = ri.isResourceRequest
+        ? ri.verb === 'watch'
+          ? 'WATCH'
+          : ri.verb === 'list'
+            ? 'LIST'
+            : ri.verb.toUpperCase()
+        : ri.verb.toUpperCase();
       const scope = !ri.isResourceRequest ? '' : ri.name ? 'resource' : ri.namespace ? 'namespace' : 'cluster';
       const labels = {
         verb,

@@ -15,7 +15,12 @@ export function withTimeout(next: Handler, timeoutMs: number): Handler {
     const work = next(ctx, req, res);
     try {
       if ((await Promise.race([work, deadline])) === 'timeout') {
-        writeError(ctx, req, res, newTimeout('request did not complete within requested timeout - context deadline exceeded'));
+        writeError(
+          ctx,
+          req,
+          res,
+          newTimeout('request did not complete within requested timeout - context deadline exceeded')
+        );
         work.catch(() => undefined);
       }
     } finally {

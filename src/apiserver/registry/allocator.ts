@@ -43,7 +43,11 @@ export class ValueAllocator {
         if (!isStorageError(err, 'KeyExists')) throw err;
       }
     }
-    throw new StatusError(500, 'InternalError', `Internal error occurred: failed to allocate a ${this.what}: range is full`);
+    throw new StatusError(
+      500,
+      'InternalError',
+      `Internal error occurred: failed to allocate a ${this.what}: range is full`
+    );
   }
 
   async release(value: string): Promise<void> {
@@ -60,7 +64,8 @@ export function parseIPv4CIDR(cidr: string): { base: number; size: number } {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
   const octets = m ? m.slice(1, 5).map(Number) : [];
   const bits = m ? Number(m[5]) : -1;
-  if (!m || octets.some((o) => o > 255) || bits < 8 || bits > 30) throw new Error(`invalid service CIDR "${cidr}": want an IPv4 CIDR from /8 to /30`);
+  if (!m || octets.some((o) => o > 255) || bits < 8 || bits > 30)
+    throw new Error(`invalid service CIDR "${cidr}": want an IPv4 CIDR from /8 to /30`);
   const addr = octets.reduce((a, o) => a * 256 + o, 0);
   const size = 2 ** (32 - bits);
   return { base: addr - (addr % size), size };

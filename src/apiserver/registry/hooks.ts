@@ -48,8 +48,20 @@ const nodePortCount = 2768; // 30000-32767, upstream's --service-node-port-range
 
 export function serviceHooks(storage: Store, serviceCIDR: string): RegistryHooks {
   const range = parseIPv4CIDR(serviceCIDR);
-  const ips = new ValueAllocator(storage, '/registry/serviceips/', range.size, (o) => ipv4ToString(range.base + o), 'ClusterIP');
-  const ports = new ValueAllocator(storage, '/registry/servicenodeports/', nodePortCount, (o) => String(nodePortBase + o), 'NodePort');
+  const ips = new ValueAllocator(
+    storage,
+    '/registry/serviceips/',
+    range.size,
+    (o) => ipv4ToString(range.base + o),
+    'ClusterIP'
+  );
+  const ports = new ValueAllocator(
+    storage,
+    '/registry/servicenodeports/',
+    nodePortCount,
+    (o) => String(nodePortBase + o),
+    'NodePort'
+  );
   // The network address, the broadcast address and the first IP (the `kubernetes` Service's) are never handed out at random.
   const reserved = new Set([0, 1, range.size - 1]);
   const ownerOf = (svc: KubeObject): string => `${svc.metadata?.namespace}/${svc.metadata?.name}`;
@@ -66,7 +78,11 @@ export function serviceHooks(storage: Store, serviceCIDR: string): RegistryHooks
         } else if (requested) {
           const n = ipv4ToNumber(requested);
           if (n === undefined || n < range.base || n >= range.base + range.size)
-            throw new StatusError(422, 'Invalid', `Service "${svc.metadata?.name}" is invalid: spec.clusterIPs: Invalid value: ["${requested}"]: failed to allocate IP ${requested}: provided IP is not in the valid range. The range of valid IPs is ${serviceCIDR}`);
+            throw new StatusError(
+              422,
+              'Invalid',
+              `Service "${svc.metadata?.name}" is invalid: spec.clusterIPs: Invalid value: ["${requested}"]: failed to allocate IP ${requested}: provided IP is not in the valid range. The range of valid IPs is ${serviceCIDR}`
+            );
           await ips.allocate(requested, owner);
           spec.clusterIP = requested;
           spec.clusterIPs = [requested];
@@ -97,7 +113,9 @@ export function serviceHooks(storage: Store, serviceCIDR: string): RegistryHooks
       if (!spec.clusterIPs && oldSpec.clusterIPs) spec.clusterIPs = oldSpec.clusterIPs;
       if (wantsNodePorts(spec) && wantsNodePorts(oldSpec)) {
         for (const p of (spec.ports ?? []) as Obj[]) {
-          const prev = ((oldSpec.ports ?? []) as Obj[]).find((o) => o.port === p.port && (o.protocol ?? 'TCP') === (p.protocol ?? 'TCP'));
+          const prev = ((oldSpec.ports ?? []) as Obj[]).find(
+            (o) => o.port === p.port && (o.protocol ?? 'TCP') === (p.protocol ?? 'TCP')
+          );
           if (!p.nodePort && prev?.nodePort) p.nodePort = prev.nodePort;
         }
       }

@@ -18,7 +18,12 @@ import type { FieldError } from '../../api/field.js';
 import { clone, jsonEqual, rfc3339 } from '../../api/meta.js';
 import { apiVersionOf, type KubeObject, type ResourceDef } from '../../api/resource.js';
 import { everything, type Selector } from '../../api/selectors.js';
-import { fillObjectMetaForUpdate, generateName, validateObjectMeta, validateObjectMetaUpdate } from '../../api/validation/index.js';
+import {
+  fillObjectMetaForUpdate,
+  generateName,
+  validateObjectMeta,
+  validateObjectMetaUpdate,
+} from '../../api/validation/index.js';
 import { isStorageError, type KeyValue, type Store, type WatchEvent } from '../../storage/interface.js';
 import type { AdmissionChain } from '../admission/interface.js';
 import type { UserInfo } from '../authz/interface.js';
@@ -75,7 +80,13 @@ export interface RegistryHooks {
 }
 
 const continueVersion = 'meta.k8s.io/v1';
-const metadataManagedBySystem = ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'];
+const metadataManagedBySystem = [
+  'uid',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'generation',
+];
 
 function encodeContinue(rv: number, startKey: string): string {
   return Buffer.from(JSON.stringify({ v: continueVersion, rv, start: startKey })).toString('base64url');
@@ -83,7 +94,11 @@ function encodeContinue(rv: number, startKey: string): string {
 
 function decodeContinue(token: string): { rv: number; start: string } {
   try {
-    const c = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v?: string; rv?: number; start?: string };
+    const c = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+      v?: string;
+      rv?: number;
+      start?: string;
+    };
     if (c.v !== continueVersion || typeof c.rv !== 'number' || typeof c.start !== 'string') throw new Error('bad');
     return { rv: c.rv, start: c.start };
   } catch {
@@ -176,7 +191,8 @@ export class RegistryStore {
       parseResourceVersion(q.resourceVersion); // NotOlderThan: the newest state satisfies it
     }
     const limit = q.limit && q.limit > 0 ? q.limit : 0;
-    const filtering = !!(q.labelSelector && !q.labelSelector.isEmpty()) || !!(q.fieldSelector && !q.fieldSelector.isEmpty());
+    const filtering =
+      !!(q.labelSelector && !q.labelSelector.isEmpty()) || !!(q.fieldSelector && !q.fieldSelector.isEmpty());
     const items: KubeObject[] = [];
     let lastKey = '';
     let more = false;
@@ -186,7 +202,11 @@ export class RegistryStore {
     for (;;) {
       let res;
       try {
-        res = await this.storage.list(prefix, { revision, startKey, limit: limit ? Math.max(limit - items.length, filtering ? 100 : 0) : 0 });
+        res = await this.storage.list(prefix, {
+          revision,
+          startKey,
+          limit: limit ? Math.max(limit - items.length, filtering ? 100 : 0) : 0,
+        });
       } catch (err) {
         if (isStorageError(err, 'Compacted')) {
           throw q.continueToken
@@ -249,7 +269,16 @@ export class RegistryStore {
     if (this.def.hasStatus && this.def.resource !== 'namespaces' && this.def.resource !== 'pods') delete obj.status;
     this.def.strategy.defaults?.(obj);
     meta.generation = 1;
-    const attrs = { operation: 'CREATE' as const, def: this.def, subresource: '', namespace, name: meta.name ?? '', object: obj, user: op.user, dryRun: op.dryRun };
+    const attrs = {
+      operation: 'CREATE' as const,
+      def: this.def,
+      subresource: '',
+      namespace,
+      name: meta.name ?? '',
+      object: obj,
+      user: op.user,
+      dryRun: op.dryRun,
+    };
     await op.admission?.admit(attrs);
     const errs = this.#validateCreate(obj);
     if (errs.length) throw this.#invalid(obj, errs);
@@ -285,7 +314,8 @@ export class RegistryStore {
     for (let attempt = 0; ; attempt++) {
       const kv = await this.storage.get(key);
       if (!kv) {
-        if (createIfMissing && subresource === '') return { object: await this.create(namespace, await createIfMissing(), op), created: true };
+        if (createIfMissing && subresource === '')
+          return { object: await this.create(namespace, await createIfMissing(), op), created: true };
         throw newNotFound(this.gr, name);
       }
       const old = this.decode(kv);
@@ -296,27 +326,46 @@ export class RegistryStore {
         throw newStaleConflict(this.gr, name);
       }
       this.#prepareUpdate(obj, old, namespace, subresource);
-      const attrs = { operation: 'UPDATE' as const, def: this.def, subresource, namespace, name, object: obj, oldObject: old, user: op.user, dryRun: op.dryRun };
+      const attrs = {
+        operation: 'UPDATE' as const,
+        def: this.def,
+        subresource,
+        namespace,
+        name,
+        object: obj,
+        oldObject: old,
+        user: op.user,
+        dryRun: op.dryRun,
+      };
       await op.admission?.admit(attrs);
       const errs = this.#validateUpdate(obj, old, subresource);
       if (errs.length) throw this.#invalid(obj, errs);
       await op.admission?.validate(attrs);
-      const unchanged = jsonEqual({ ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } }, { ...old, metadata: { ...old.metadata, resourceVersion: undefined } });
+      const unchanged = jsonEqual(
+        { ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } },
+        { ...old, metadata: { ...old.metadata, resourceVersion: undefined } }
+      );
       // A no-op update does not write (upstream skips unchanged objects, keeping resourceVersion).
       if (unchanged || op.dryRun) return { object: unchanged ? old : obj, created: false };
       // Removing the last finalizer of an object marked for deletion completes the deletion.
-      if (obj.metadata?.deletionTimestamp && !(obj.metadata.finalizers?.length) && this.#graceElapsed(obj)) {
+      if (obj.metadata?.deletionTimestamp && !obj.metadata.finalizers?.length && this.#graceElapsed(obj)) {
         try {
           const gone = this.decode(await this.storage.delete(key, kv.modRevision));
           await this.hooks.afterDelete?.(gone);
-          return { object: { ...obj, metadata: { ...obj.metadata, resourceVersion: gone.metadata!.resourceVersion } }, created: false };
+          return {
+            object: { ...obj, metadata: { ...obj.metadata, resourceVersion: gone.metadata!.resourceVersion } },
+            created: false,
+          };
         } catch (err) {
           if (isStorageError(err, 'Conflict') && !wantRV && attempt < 16) continue;
           throw err;
         }
       }
       try {
-        return { object: this.decode(await this.storage.update(key, this.#encode(obj), kv.modRevision)), created: false };
+        return {
+          object: this.decode(await this.storage.update(key, this.#encode(obj), kv.modRevision)),
+          created: false,
+        };
       } catch (err) {
         if (isStorageError(err, 'Conflict')) {
           if (wantRV || attempt >= 16) throw newStaleConflict(this.gr, name);
@@ -351,7 +400,8 @@ export class RegistryStore {
         // A status write changes status only (and metadata, as upstream allows), never the spec.
         const status = obj.status;
         for (const k of Object.keys(obj)) if (k !== 'metadata' && k !== 'apiVersion' && k !== 'kind') delete obj[k];
-        for (const [k, v] of Object.entries(old)) if (k !== 'metadata' && k !== 'status' && k !== 'apiVersion' && k !== 'kind') obj[k] = clone(v);
+        for (const [k, v] of Object.entries(old))
+          if (k !== 'metadata' && k !== 'status' && k !== 'apiVersion' && k !== 'kind') obj[k] = clone(v);
         if (status !== undefined) obj.status = status;
         if (!meta.deletionTimestamp) meta.finalizers = oldMeta.finalizers ? [...oldMeta.finalizers] : meta.finalizers;
       } else if (subresource === '') {
@@ -365,7 +415,12 @@ export class RegistryStore {
     // A new finalizer cannot be added once deletion started (upstream: "no new finalizers can be added").
   }
 
-  async delete(namespace: string, name: string, opts: DeleteOptions, op: Operation): Promise<{ object: KubeObject; deleted: boolean }> {
+  async delete(
+    namespace: string,
+    name: string,
+    opts: DeleteOptions,
+    op: Operation
+  ): Promise<{ object: KubeObject; deleted: boolean }> {
     const key = this.key(namespace, name);
     for (let attempt = 0; ; attempt++) {
       const kv = await this.storage.get(key);
@@ -373,16 +428,37 @@ export class RegistryStore {
       const obj = this.decode(kv);
       const meta = obj.metadata!;
       if (opts.preconditions?.uid && opts.preconditions.uid !== meta.uid)
-        throw newConflict(this.gr, name, `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${meta.uid}`);
+        throw newConflict(
+          this.gr,
+          name,
+          `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${meta.uid}`
+        );
       if (opts.preconditions?.resourceVersion && opts.preconditions.resourceVersion !== meta.resourceVersion)
-        throw newConflict(this.gr, name, `Precondition failed: ResourceVersion in precondition: ${opts.preconditions.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`);
-      await op.admission?.validate({ operation: 'DELETE', def: this.def, subresource: '', namespace, name, oldObject: obj, user: op.user, dryRun: op.dryRun });
+        throw newConflict(
+          this.gr,
+          name,
+          `Precondition failed: ResourceVersion in precondition: ${opts.preconditions.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`
+        );
+      await op.admission?.validate({
+        operation: 'DELETE',
+        def: this.def,
+        subresource: '',
+        namespace,
+        name,
+        oldObject: obj,
+        user: op.user,
+        dryRun: op.dryRun,
+      });
       const grace = this.hooks.gracePeriod?.(obj, opts.gracePeriodSeconds) ?? 0;
       // propagationPolicy is validated by the handler; with no garbage collector yet, dependents are left in place.
       const finalizers = [...(meta.finalizers ?? [])];
       if (finalizers.length > 0 || grace > 0 || this.hooks.blocksDeletion?.(obj)) {
         // Mark only: finalizers (or the kubelet, for a pod's grace period) finish the deletion.
-        if (meta.deletionTimestamp && (meta.deletionGracePeriodSeconds ?? 0) <= grace && jsonEqual(finalizers, meta.finalizers ?? [])) {
+        if (
+          meta.deletionTimestamp &&
+          (meta.deletionGracePeriodSeconds ?? 0) <= grace &&
+          jsonEqual(finalizers, meta.finalizers ?? [])
+        ) {
           return { object: obj, deleted: false };
         }
         const marked = clone(obj);
@@ -395,7 +471,10 @@ export class RegistryStore {
         this.hooks.onMarkDeleted?.(marked);
         if (op.dryRun) return { object: marked, deleted: false };
         try {
-          return { object: this.decode(await this.storage.update(key, this.#encode(marked), kv.modRevision)), deleted: false };
+          return {
+            object: this.decode(await this.storage.update(key, this.#encode(marked), kv.modRevision)),
+            deleted: false,
+          };
         } catch (err) {
           if (isStorageError(err, 'Conflict') && attempt < 16) continue;
           throw err;
@@ -418,13 +497,22 @@ export class RegistryStore {
    * Watch from `afterRevision` (exclusive). With selectors, an object that starts matching arrives as ADDED and
    * one that stops matching as DELETED, as upstream's filtered watch does.
    */
-  async *watch(namespace: string, q: ListQuery, afterRevision: number, signal: AbortSignal): AsyncGenerator<ObjectEvent> {
+  async *watch(
+    namespace: string,
+    q: ListQuery,
+    afterRevision: number,
+    signal: AbortSignal
+  ): AsyncGenerator<ObjectEvent> {
     let w;
     try {
       w = this.storage.watch(this.prefix(namespace), { afterRevision, prevKv: true });
     } catch (err) {
       if (isStorageError(err, 'Compacted')) {
-        yield { type: 'ERROR', object: (newGone(`too old resource version: ${afterRevision} (${await this.storage.compactedRevision()})`)).status as unknown as KubeObject };
+        yield {
+          type: 'ERROR',
+          object: newGone(`too old resource version: ${afterRevision} (${await this.storage.compactedRevision()})`)
+            .status as unknown as KubeObject,
+        };
         return;
       }
       throw err;
@@ -438,7 +526,11 @@ export class RegistryStore {
       }
     } catch (err) {
       if (isStorageError(err, 'Compacted')) {
-        yield { type: 'ERROR', object: newGone(`too old resource version: ${afterRevision} (${await this.storage.compactedRevision()})`).status as unknown as KubeObject };
+        yield {
+          type: 'ERROR',
+          object: newGone(`too old resource version: ${afterRevision} (${await this.storage.compactedRevision()})`)
+            .status as unknown as KubeObject,
+        };
         return;
       }
       if (isStorageError(err, 'Closed')) return;

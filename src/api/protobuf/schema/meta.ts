@@ -1,0 +1,85 @@
+// k8s.io/apimachinery/pkg/apis/meta/v1 (upstream generated.proto); field tables as described in ./types.ts.
+import type { MessageSpecs } from './types.js';
+
+export const metaMessages: MessageSpecs = {
+  'meta.Condition': [
+    [1, 'type', 'string!'],
+    [2, 'status', 'string!'],
+    [3, 'observedGeneration', 'int64'],
+    [4, 'lastTransitionTime', 'meta.Time'],
+    [5, 'reason', 'string!'],
+    [6, 'message', 'string!'],
+  ],
+  'meta.DeleteOptions': [
+    [1, 'gracePeriodSeconds', '*int64'],
+    [2, 'preconditions', '*meta.Preconditions'],
+    [3, 'orphanDependents', '*bool'],
+    [4, 'propagationPolicy', '*string'],
+    [5, 'dryRun', '[]string'],
+    [6, 'ignoreStoreReadErrorWithClusterBreakingPotential', '*bool'],
+  ],
+  'meta.FieldSelectorRequirement': [
+    [1, 'key', 'string!'],
+    [2, 'operator', 'string!'],
+    [3, 'values', '[]string'],
+  ],
+  'meta.LabelSelector': [
+    [1, 'matchLabels', 'map[string]string'],
+    [2, 'matchExpressions', '[]meta.LabelSelectorRequirement'],
+  ],
+  'meta.LabelSelectorRequirement': [
+    [1, 'key', 'string!'],
+    [2, 'operator', 'string!'],
+    [3, 'values', '[]string'],
+  ],
+  'meta.ListMeta': [
+    [1, 'selfLink', 'string'],
+    [2, 'resourceVersion', 'string'],
+    [3, 'continue', 'string'],
+    [4, 'remainingItemCount', '*int64'],
+    [5, 'shardInfo', '*meta.ShardInfo'],
+  ],
+  'meta.ManagedFieldsEntry': [
+    [1, 'manager', 'string'],
+    [2, 'operation', 'string'],
+    [3, 'apiVersion', 'string'],
+    [4, 'time', '*meta.Time'],
+    [6, 'fieldsType', 'string'],
+    [7, 'fieldsV1', '*meta.FieldsV1'],
+    [8, 'subresource', 'string'],
+  ],
+  'meta.ObjectMeta': [
+    [1, 'name', 'string'],
+    [2, 'generateName', 'string'],
+    [3, 'namespace', 'string'],
+    [4, 'selfLink', 'string'],
+    [5, 'uid', 'string'],
+    [6, 'resourceVersion', 'string'],
+    [7, 'generation', 'int64'],
+    [8, 'creationTimestamp', 'meta.Time'],
+    [9, 'deletionTimestamp', '*meta.Time'],
+    [10, 'deletionGracePeriodSeconds', '*int64'],
+    [11, 'labels', 'map[string]string'],
+    [12, 'annotations', 'map[string]string'],
+    [13, 'ownerReferences', '[]meta.OwnerReference'],
+    [14, 'finalizers', '[]string'],
+    [17, 'managedFields', '[]meta.ManagedFieldsEntry'],
+  ],
+  'meta.OwnerReference': [
+    [5, 'apiVersion', 'string!'],
+    [1, 'kind', 'string!'],
+    [3, 'name', 'string!'],
+    [4, 'uid', 'string!'],
+    [6, 'controller', '*bool'],
+    [7, 'blockOwnerDeletion', '*bool'],
+  ],
+  'meta.Preconditions': [
+    [1, 'uid', '*string'],
+    [2, 'resourceVersion', '*string'],
+  ],
+  'meta.ShardInfo': [[1, 'selector', 'string!']],
+  'meta.TypeMeta': [
+    [1, 'kind', 'string'],
+    [2, 'apiVersion', 'string'],
+  ],
+};
