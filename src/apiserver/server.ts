@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Registry } from 'prom-client';
 import type { KubeObject } from '../api/resource.js';
+import { coreToEventsV1, eventsV1ToCore } from '../api/conversion/events.js';
 import { builtinResources, apiGroupOrder } from '../api/resources/index.js';
 import { OpenAPIService } from '../api/openapi/index.js';
 import { ensureClusterPKI } from '../pki/index.js';
@@ -72,11 +73,12 @@ export class ApiServer {
       return undefined;
     };
     for (const def of builtinResources) {
-      // core/v1 and events.k8s.io/v1 Events are one resource upstream; each version keeps its own prefix here.
-      const storageName = def.group === '' || def.resource !== 'events' ? def.resource : `${def.group}/${def.resource}`;
+      // core/v1 and events.k8s.io/v1 Events are one resource, stored in the core shape.
+      const conversion =
+        def.group === 'events.k8s.io' ? { toStorage: eventsV1ToCore, fromStorage: coreToEventsV1 } : undefined;
       stores.set(
         `${def.group}/${def.version}/${def.resource}`,
-        new RegistryStore(def, store, hooksFor(def.group, def.resource), storageName)
+        new RegistryStore(def, store, hooksFor(def.group, def.resource), conversion)
       );
     }
     this.stores = stores;

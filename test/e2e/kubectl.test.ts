@@ -246,6 +246,25 @@ for (const minor of [27, 33]) {
       assert.match(r.stderr, /spec\.containers\[0\]\.image: Required value/);
     });
 
+    it('events.k8s.io/v1 and core/v1 Events are one resource', async () => {
+      const ev = join(dir, 'event.yaml');
+      await writeFile(
+        ev,
+        'apiVersion: events.k8s.io/v1\nkind: Event\nmetadata:\n  name: web.1\neventTime: "2026-11-22T20:00:00.000000Z"\n' +
+          'reportingController: example.com/ctl\nreportingInstance: ctl-1\naction: Testing\nreason: Tested\n' +
+          'regarding:\n  kind: Pod\n  name: web\n  namespace: default\nnote: seen through both versions\ntype: Normal\n'
+      );
+      await k.ok(['create', '-f', ev]);
+      assert.equal(
+        await k.ok(['get', 'events.v1.', 'web.1', '-o', 'jsonpath={.message} {.involvedObject.name}']),
+        'seen through both versions web'
+      );
+      assert.equal(
+        await k.ok(['get', 'events.v1.events.k8s.io', 'web.1', '-o', 'jsonpath={.note}']),
+        'seen through both versions'
+      );
+    });
+
     it('delete, and namespace deletion removes its content', async () => {
       await k.ok(['create', 'configmap', 'doomed', '-n', 'team-a', '--from-literal=x=y']);
       assert.match(await k.ok(['delete', 'pod', 'web', '--wait=true']), /pod "web" deleted/);

@@ -79,6 +79,12 @@ export interface RegistryHooks {
   onMarkDeleted?(obj: KubeObject): void;
 }
 
+/** For a resource stored in another version's shape (events.k8s.io Events are stored as core/v1 Events). */
+export interface StorageConversion {
+  toStorage(obj: KubeObject): KubeObject;
+  fromStorage(obj: KubeObject): KubeObject;
+}
+
 const continueVersion = 'meta.k8s.io/v1';
 const metadataManagedBySystem = [
   'uid',
@@ -121,12 +127,11 @@ export class RegistryStore {
     readonly def: ResourceDef,
     readonly storage: Store,
     readonly hooks: RegistryHooks = {},
-    /** Storage prefix when it differs from the resource name (events of both groups share one). */
-    storageResource = def.resource
+    private readonly conversion?: StorageConversion
   ) {
     this.gr = { group: def.group, resource: def.resource };
     this.apiVersion = apiVersionOf(def);
-    this.#prefix = `/registry/${storageResource}/`;
+    this.#prefix = `/registry/${def.resource}/`;
   }
 
   key(namespace: string, name: string): string {
@@ -145,13 +150,15 @@ export class RegistryStore {
     } catch (err) {
       throw newInternalError(new Error(`stored object at ${kv.key} is not valid JSON`, { cause: err }));
     }
-    obj.metadata ??= {};
-    obj.metadata.resourceVersion = String(kv.modRevision);
-    return obj;
+    const out = this.conversion ? this.conversion.fromStorage(obj) : obj;
+    out.metadata ??= {};
+    out.metadata.resourceVersion = String(kv.modRevision);
+    return out;
   }
 
   #encode(obj: KubeObject): string {
-    const copy = { ...obj, metadata: { ...obj.metadata } };
+    const stored = this.conversion ? this.conversion.toStorage(obj) : obj;
+    const copy = { ...stored, metadata: { ...stored.metadata } };
     delete copy.metadata.resourceVersion;
     return JSON.stringify(copy);
   }
