@@ -1,8 +1,7 @@
 /**
- * The one door to `@peculiar/x509`: importing the library anywhere else could evaluate it before the Reflect
- * polyfill it needs, and it would throw at load. ESM evaluates a module's imports in source order, so the
- * polyfill below always runs first.
+ * The one door to `@peculiar/x509`: it needs the Reflect metadata API (its tsyringe container calls it at load),
+ * and ESM evaluates a module's imports in source order, so importing it through here loads the polyfill first.
  */
-import './reflect-polyfill.js';
+import 'reflect-metadata';
 
 export * from '@peculiar/x509';
