@@ -4,7 +4,7 @@
 import type { KubeClient } from '../lib/kube-client.js';
 import type { Logger } from '../lib/log.js';
 import { isNotFound } from '../api/errors.js';
-import { runInformer } from './informer.js';
+import { runInformer } from '../lib/informer.js';
 
 interface APIResource {
   name: string;
