@@ -1,6 +1,7 @@
 // The authorization seam (k8s apiserver pkg/authorization/authorizer): attributes in, a decision out.
 // Authorizers are consulted in order by a union; the filter lets only `allow` through.
 import type { ResourceRule as TypesResourceRule, SubjectRulesReviewStatus } from 'kubernetes-types/authorization/v1.js';
+import type { Requirement } from '../../api/selectors.js';
 
 /** Who is asking (k8s user.Info), as the authentication filter resolved it. */
 export interface UserInfo {
@@ -23,6 +24,11 @@ export interface Attributes {
   subresource: string;
   namespace: string;
   name: string;
+  /**
+   * A list, watch or deletecollection's field selector (upstream AuthorizeWithSelectors): the Node authorizer
+   * lets a node list pods only with `spec.nodeName=<itself>`. Absent when none was given or it did not parse.
+   */
+  fieldSelector?: readonly Requirement[];
 }
 
 /** `deny` ends the union at once; `noOpinion` lets the next authorizer decide (and is a 403 if none does). */
