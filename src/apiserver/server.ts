@@ -15,7 +15,7 @@ import { startCompaction } from '../storage/sqlite/compactor.js';
 import type { Store } from '../storage/interface.js';
 import { AdmissionChain } from './admission/interface.js';
 import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
-import { unionAuthenticator, withAuthenticatedGroup } from './authn/interface.js';
+import { unionAuthenticator, unionTokenAuthenticator, withAuthenticatedGroup } from './authn/interface.js';
 import { x509Authenticator } from './authn/x509.js';
 import { RBACAuthorizer } from './authz/rbac.js';
 import { bootstrapPolicy } from './bootstrap.js';
@@ -31,6 +31,9 @@ import { ObjectCache } from './registry/cache.js';
 import { csrHooks, podHooks, namespaceHooks, serviceHooks } from './registry/hooks.js';
 import { RegistryStore, type RegistryHooks } from './registry/store.js';
 import { Subresources } from './registry/subresources.js';
+import { Reviews } from './registry/reviews.js';
+import { accessReviews } from './registry/authorization/access-reviews.js';
+import { authenticationReviews } from './registry/authentication/reviews.js';
 import { unknownFieldsFinder } from './endpoints/unknown-fields.js';
 import { resolveRequestInfo } from './request-info.js';
 import { StatusError } from '../api/errors.js';
@@ -72,7 +75,17 @@ export class ApiServer {
       if (resource === 'services') return serviceHooks(store, options.serviceClusterIPRange);
       return undefined;
     };
+    // The reviews are answered, never stored: they get no registry store. The authorizer they consult reads
+    // the RBAC caches, which exist only once the stores do, so it is resolved when a review arrives.
+    const reviews = new Reviews([
+      ...authenticationReviews({ tokens: unionTokenAuthenticator(), apiAudiences: [], log }),
+      ...accessReviews(
+        { authorize: (a) => authorizer.authorize(a) },
+        { rulesFor: (user, ns) => authorizer.rulesFor(user, ns) }
+      ),
+    ]);
     for (const def of builtinResources) {
+      if (reviews.has(def)) continue;
       // core/v1 and events.k8s.io/v1 Events are one resource, stored in the core shape.
       const conversion =
         def.group === 'events.k8s.io' ? { toStorage: eventsV1ToCore, fromStorage: coreToEventsV1 } : undefined;
@@ -152,7 +165,10 @@ export class ApiServer {
     });
 
     const api: Handler = async (ctx, req, res) => {
-      if (ctx.requestInfo.isResourceRequest) return serveResource(ctx, req, res, endpoints);
+      if (ctx.requestInfo.isResourceRequest) {
+        if (await reviews.serve(ctx, req, res)) return;
+        return serveResource(ctx, req, res, endpoints);
+      }
       if (discovery.serve(ctx, req, res)) return;
       if (await health.serve(ctx, req, res)) return;
       if (ctx.url.pathname === '/metrics') {

@@ -1,5 +1,12 @@
 // The built-in API types hubspoke serves: discovery data and strategy for each, in upstream's discovery order.
 import { apiVersionOf, type ResourceDef } from '../resource.js';
+import { selfsubjectreviews, tokenreviews } from './authentication.k8s.io/reviews.js';
+import {
+  localsubjectaccessreviews,
+  selfsubjectaccessreviews,
+  selfsubjectrulesreviews,
+  subjectaccessreviews,
+} from './authorization.k8s.io/reviews.js';
 import { certificatesigningrequests } from './certificates.k8s.io/certificatesigningrequests.js';
 import { leases } from './coordination.k8s.io/leases.js';
 import { configmaps } from './core/configmaps.js';
@@ -62,6 +69,12 @@ export const builtinResources: readonly ResourceDef[] = [
   serviceaccounts,
   services,
   events,
+  selfsubjectreviews,
+  tokenreviews,
+  localsubjectaccessreviews,
+  selfsubjectaccessreviews,
+  selfsubjectrulesreviews,
+  subjectaccessreviews,
   certificatesigningrequests,
   clusterrolebindings,
   clusterroles,
