@@ -27,6 +27,10 @@ export interface ApiServerOptions {
   maxMutatingRequestsInflight?: number;
   /** @default 60000 (upstream sends a bookmark about once a minute) */
   watchBookmarkIntervalMs?: number;
+  /** Events each resource's watch cache keeps for watches that start in the past. @default 1000 */
+  watchCacheSize?: number;
+  /** Events one watcher may fall behind before it is cut off (the client re-lists). @default 1000 */
+  watcherBufferSize?: number;
   /** How often old revisions are compacted; 0 disables. @default 300000 (upstream --etcd-compaction-interval 5m) */
   compactionIntervalMs?: number;
 }
@@ -58,6 +62,8 @@ export function completeApiServerOptions(o: ApiServerOptions): CompletedApiServe
     maxMutatingRequestsInflight: o.maxMutatingRequestsInflight ?? 200,
     watchBookmarkIntervalMs: o.watchBookmarkIntervalMs ?? 60_000,
     compactionIntervalMs: o.compactionIntervalMs ?? 300_000,
+    watchCacheSize: o.watchCacheSize ?? 1000,
+    watcherBufferSize: o.watcherBufferSize ?? 1000,
     hostname: hostname(),
     pkiDir: join(o.dataDir, 'pki'),
   });

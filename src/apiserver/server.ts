@@ -12,6 +12,7 @@ import { OpenAPIService } from '../api/openapi/index.js';
 import { ensureClusterPKI } from '../pki/index.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import { startCompaction } from '../storage/sqlite/compactor.js';
+import { WatchMux } from '../storage/cacher/index.js';
 import type { Store } from '../storage/interface.js';
 import { AdmissionChain } from './admission/interface.js';
 import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
@@ -52,6 +53,8 @@ export class ApiServer {
   readonly #caches: ObjectCache[];
   readonly #sockets = new Set<TLSSocket>();
   readonly #stopCompaction: () => void;
+  /** The one storage watch feeding every resource's watch cache. */
+  readonly #watchMux: WatchMux;
   readonly metricsRegistry: Registry;
   /** The cluster CA, serving certificate and admin credentials in use. */
   readonly pki: Awaited<ReturnType<typeof ensureClusterPKI>>;
@@ -67,6 +70,12 @@ export class ApiServer {
     this.pki = pki;
     this.metricsRegistry = new Registry();
     const stores = new Map<string, RegistryStore>();
+    this.#watchMux = new WatchMux(store, log);
+    const watchCache = {
+      mux: this.#watchMux,
+      windowSize: options.watchCacheSize,
+      watcherBufferSize: options.watcherBufferSize,
+    };
     const hooksFor = (group: string, resource: string): RegistryHooks | undefined => {
       if (group === 'certificates.k8s.io' && resource === 'certificatesigningrequests') return csrHooks;
       if (group !== '') return undefined;
@@ -91,17 +100,17 @@ export class ApiServer {
         def.group === 'events.k8s.io' ? { toStorage: eventsV1ToCore, fromStorage: coreToEventsV1 } : undefined;
       stores.set(
         `${def.group}/${def.version}/${def.resource}`,
-        new RegistryStore(def, store, hooksFor(def.group, def.resource), conversion)
+        new RegistryStore(def, store, watchCache, hooksFor(def.group, def.resource), conversion)
       );
     }
     this.stores = stores;
     const byResource = (group: string, resource: string): RegistryStore | undefined =>
       [...stores.values()].find((s) => s.def.group === group && s.def.resource === resource);
     const rbacStore = (resource: string): RegistryStore => byResource('rbac.authorization.k8s.io', resource)!;
-    const roles = new ObjectCache(rbacStore('roles'), log);
-    const clusterRoles = new ObjectCache(rbacStore('clusterroles'), log);
-    const roleBindings = new ObjectCache(rbacStore('rolebindings'), log);
-    const clusterRoleBindings = new ObjectCache(rbacStore('clusterrolebindings'), log);
+    const roles = new ObjectCache(rbacStore('roles'));
+    const clusterRoles = new ObjectCache(rbacStore('clusterroles'));
+    const roleBindings = new ObjectCache(rbacStore('rolebindings'));
+    const clusterRoleBindings = new ObjectCache(rbacStore('clusterrolebindings'));
     this.#caches = [roles, clusterRoles, roleBindings, clusterRoleBindings];
     const authorizer = new RBACAuthorizer({
       getRole: (ns, name) => roles.get(ns, name) as never,
@@ -256,7 +265,6 @@ export class ApiServer {
     };
     const server = new ApiServer(options, deps.store, log, pki, tls);
     await bootstrapPolicy(server.stores, log);
-    for (const c of server.#caches) c.start();
     await Promise.all(server.#caches.map((c) => c.synced()));
     await new Promise<void>((resolve, reject) => {
       server.#server.once('error', reject);
@@ -287,7 +295,8 @@ export class ApiServer {
     if (this.#shutdown.signal.aborted) return;
     this.#shutdown.abort();
     this.#stopCompaction();
-    for (const c of this.#caches) c.stop();
+    for (const s of this.stores.values()) s.cacher.stop();
+    this.#watchMux.close();
     // Watches and streams end with the shutdown signal; idle keep-alive connections are closed after a grace period.
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {

@@ -1,7 +1,10 @@
-// WATCH (upstream handlers/watch.go): a stream of `{"type","object"}` JSON lines. resourceVersion unset or "0"
-// starts with the current state as ADDED events; a number starts after it (an ERROR 410 event when compacted).
-// Bookmarks carry the newest revision delivered; timeoutSeconds (or a randomized default) ends the stream.
+// WATCH (upstream handlers/watch.go): a stream of `{"type","object"}` JSON lines, served by the watch cache.
+// resourceVersion unset (a consistent read) or "0" (any cached state) starts with the current state as ADDED
+// events; a number starts after it (an ERROR 410 event when the cache's window no longer reaches it). Bookmarks
+// carry the revision the cache reached; timeoutSeconds (or a randomized default) ends the stream. A client that
+// stops reading is cut off once its watcher's buffer is full.
 import type { ServerResponse } from 'node:http';
+import { constants } from 'node:http2';
 import { negotiateObjectOutput } from './negotiate.js';
 import { parseResourceVersion, type ListQuery, type ObjectEvent, type RegistryStore } from '../registry/store.js';
 import type { RequestContext, Request, Response } from '../context.js';
@@ -54,7 +57,11 @@ export async function serveWatch(
     let after: number;
     const initial: ObjectEvent[] = [];
     if (rv === '' || rv === '0') {
-      const list = await store.list(ns, { labelSelector: q.labelSelector, fieldSelector: q.fieldSelector });
+      const list = await store.list(ns, {
+        labelSelector: q.labelSelector,
+        fieldSelector: q.fieldSelector,
+        resourceVersion: rv,
+      });
       after = Number(list.resourceVersion);
       for (const item of list.items) initial.push({ type: 'ADDED', object: item });
     } else {
@@ -65,36 +72,29 @@ export async function serveWatch(
     // An HTTP/1.1 response holds its headers until the first body write; a watcher waits for them to start.
     if ('flushHeaders' in res) res.flushHeaders();
     for (const ev of initial) if (matchesName(ev)) write(ev);
-    let delivered = after;
-    let bookmarkTimer: NodeJS.Timeout | undefined;
-    if (bookmarks) {
-      bookmarkTimer = setInterval(() => {
-        write({
-          type: 'BOOKMARK',
-          object: {
-            kind: store.def.kind,
-            apiVersion: store.apiVersion,
-            metadata: { resourceVersion: String(delivered) },
-          },
-        });
-      }, c.bookmarkIntervalMs);
-      bookmarkTimer.unref();
-    }
-    try {
-      for await (const ev of store.watch(ns, q, after, abort.signal)) {
-        if (ev.type !== 'ERROR') delivered = Number(ev.object.metadata?.resourceVersion ?? delivered);
-        if (!matchesName(ev)) continue;
-        if (!write(ev)) await waitDrain(res, abort.signal);
-        if (ev.type === 'ERROR') break;
-      }
-    } finally {
-      clearInterval(bookmarkTimer);
+    const events = store.watch(ns, q, after, abort.signal, {
+      bookmarkIntervalMs: bookmarks ? c.bookmarkIntervalMs : undefined,
+      // The cut-off watcher's ERROR event cannot reach a client that does not read: drop the connection.
+      onCutOff: () => {
+        abort.abort();
+        destroyResponse(res);
+      },
+    });
+    for await (const ev of events) {
+      if (ev.type !== 'BOOKMARK' && ev.type !== 'ERROR' && !matchesName(ev)) continue;
+      if (!write(ev)) await waitDrain(res, abort.signal);
+      if (ev.type === 'ERROR') break;
     }
     res.end();
   } finally {
     clearTimeout(timer);
     ctx.signal.removeEventListener('abort', onClose);
   }
+}
+
+function destroyResponse(res: Response): void {
+  if ('stream' in res) res.stream.close(constants.NGHTTP2_CANCEL);
+  else res.destroy();
 }
 
 /** Backpressure: a slow reader pauses this watch instead of growing its buffer without bound. */

@@ -13,6 +13,7 @@ import {
   newNotFound,
   newStaleConflict,
   type GroupResource,
+  type StatusError,
 } from '../../api/errors.js';
 import type { FieldError } from '../../api/field.js';
 import { clone, jsonEqual, rfc3339 } from '../../api/meta.js';
@@ -24,7 +25,8 @@ import {
   validateObjectMeta,
   validateObjectMetaUpdate,
 } from '../../api/validation/index.js';
-import { isStorageError, type KeyValue, type Store, type WatchEvent } from '../../storage/interface.js';
+import { Cacher, type CacheEvent, type CacheListResult, type WatchMux } from '../../storage/cacher/index.js';
+import { isStorageError, type KeyValue, type Store } from '../../storage/interface.js';
 import type { AdmissionChain } from '../admission/interface.js';
 import type { UserInfo } from '../authz/interface.js';
 
@@ -79,6 +81,22 @@ export interface RegistryHooks {
   onMarkDeleted?(obj: KubeObject): void;
 }
 
+/** The shared storage watch and the watch cache's sizes (upstream's --watch-cache-sizes, per resource). */
+export interface WatchCacheConfig {
+  mux: WatchMux;
+  /** Events kept for watches that start in the past. @default 1000 */
+  windowSize?: number;
+  /** Events a watcher may fall behind before it is cut off. @default 1000 */
+  watcherBufferSize?: number;
+}
+
+export interface WatchOptions {
+  /** Send a BOOKMARK this often with the revision the cache reached. */
+  bookmarkIntervalMs?: number;
+  /** Called when the watcher fell too far behind and was cut off (e.g. to close a connection stuck on a full socket). */
+  onCutOff?: (err: Error) => void;
+}
+
 /** For a resource stored in another version's shape (events.k8s.io Events are stored as core/v1 Events). */
 export interface StorageConversion {
   toStorage(obj: KubeObject): KubeObject;
@@ -122,16 +140,27 @@ export class RegistryStore {
   readonly gr: GroupResource;
   readonly apiVersion: string;
   readonly #prefix: string;
+  /** LIST and WATCH are served from here; GET and writes go to storage. */
+  readonly cacher: Cacher<KubeObject>;
 
   constructor(
     readonly def: ResourceDef,
     readonly storage: Store,
+    watchCache: WatchCacheConfig,
     readonly hooks: RegistryHooks = {},
     private readonly conversion?: StorageConversion
   ) {
     this.gr = { group: def.group, resource: def.resource };
     this.apiVersion = apiVersionOf(def);
     this.#prefix = `/registry/${def.resource}/`;
+    this.cacher = new Cacher<KubeObject>({
+      store: storage,
+      mux: watchCache.mux,
+      prefix: this.#prefix,
+      decode: (kv) => this.decode(kv),
+      windowSize: watchCache.windowSize,
+      watcherBufferSize: watchCache.watcherBufferSize,
+    });
   }
 
   key(namespace: string, name: string): string {
@@ -183,8 +212,46 @@ export class RegistryStore {
     );
   }
 
+  /**
+   * LIST from the watch cache unless the request names an exact revision or continues a paged list (those read
+   * storage at that revision, as upstream's cacher delegates them to etcd): resourceVersion unset is a consistent
+   * read (the cache first catches up with the store), "0" any cached state, N at least N.
+   */
   async list(namespace: string, q: ListQuery): Promise<ListResult> {
     const prefix = this.prefix(namespace);
+    const limit = q.limit && q.limit > 0 ? q.limit : 0;
+    const filtering =
+      !!(q.labelSelector && !q.labelSelector.isEmpty()) || !!(q.fieldSelector && !q.fieldSelector.isEmpty());
+    if (!q.continueToken && q.resourceVersionMatch !== 'Exact') {
+      const rv = q.resourceVersion ?? '';
+      const cached = await this.cacher.list(prefix, {
+        consistent: rv === '',
+        minRevision: rv !== '' && rv !== '0' ? parseResourceVersion(rv) : 0,
+        limit,
+        predicate: filtering ? (o) => this.matches(o, q) : undefined,
+      });
+      if (cached) return this.#cachedListResult(cached, prefix, limit, filtering);
+    }
+    return this.#listFromStorage(prefix, q, limit, filtering);
+  }
+
+  #cachedListResult(
+    cached: CacheListResult<KubeObject>,
+    prefix: string,
+    limit: number,
+    filtering: boolean
+  ): ListResult {
+    const result: ListResult = { items: cached.items.map((i) => i.object), resourceVersion: String(cached.revision) };
+    const last = cached.items.at(-1);
+    if (limit && cached.more && last) {
+      // The next page reads storage at this revision: the same snapshot the cache held.
+      result.continueToken = encodeContinue(cached.revision, last.key.slice(prefix.length) + '\u0000');
+      if (!filtering) result.remainingItemCount = cached.remaining;
+    }
+    return result;
+  }
+
+  async #listFromStorage(prefix: string, q: ListQuery, limit: number, filtering: boolean): Promise<ListResult> {
     let revision: number | undefined;
     let startKey: string | undefined;
     if (q.continueToken) {
@@ -197,9 +264,6 @@ export class RegistryStore {
     } else if (q.resourceVersion && q.resourceVersion !== '0') {
       parseResourceVersion(q.resourceVersion); // NotOlderThan: the newest state satisfies it
     }
-    const limit = q.limit && q.limit > 0 ? q.limit : 0;
-    const filtering =
-      !!(q.labelSelector && !q.labelSelector.isEmpty()) || !!(q.fieldSelector && !q.fieldSelector.isEmpty());
     const items: KubeObject[] = [];
     let lastKey = '';
     let more = false;
@@ -501,56 +565,69 @@ export class RegistryStore {
   }
 
   /**
-   * Watch from `afterRevision` (exclusive). With selectors, an object that starts matching arrives as ADDED and
-   * one that stops matching as DELETED, as upstream's filtered watch does.
+   * Watch from `afterRevision` (exclusive), served by the watch cache. With selectors, an object that starts
+   * matching arrives as ADDED and one that stops matching as DELETED, as upstream's filtered watch does. A
+   * revision older than the cache's window is an ERROR 410 event; so is being cut off for falling behind (the
+   * client re-lists).
    */
   async *watch(
     namespace: string,
     q: ListQuery,
     afterRevision: number,
-    signal: AbortSignal
+    signal: AbortSignal,
+    opts: WatchOptions = {}
   ): AsyncGenerator<ObjectEvent> {
     let w;
     try {
-      w = this.storage.watch(this.prefix(namespace), { afterRevision, prevKv: true });
+      w = await this.cacher.watch(this.prefix(namespace), {
+        afterRevision,
+        transform: (ev) => this.#toObjectEvent(ev, q),
+        onCutOff: opts.onCutOff,
+      });
     } catch (err) {
       if (isStorageError(err, 'Compacted')) {
-        yield {
-          type: 'ERROR',
-          object: newGone(`too old resource version: ${afterRevision} (${await this.storage.compactedRevision()})`)
-            .status as unknown as KubeObject,
-        };
+        yield errorEvent(newGone(err.message));
         return;
       }
       throw err;
     }
-    const onAbort = (): void => w.close();
+    const watcher = w;
+    const onAbort = (): void => watcher.close();
     signal.addEventListener('abort', onAbort, { once: true });
+    const bookmarks = opts.bookmarkIntervalMs
+      ? setInterval(() => this.cacher.bookmark(watcher), opts.bookmarkIntervalMs)
+      : undefined;
+    bookmarks?.unref();
     try {
-      for await (const ev of w) {
-        const out = this.#toObjectEvent(ev, q);
-        if (out) yield out;
+      for await (const item of watcher) {
+        if ('event' in item) yield item.event;
+        else
+          yield {
+            type: 'BOOKMARK',
+            object: {
+              kind: this.def.kind,
+              apiVersion: this.apiVersion,
+              metadata: { resourceVersion: String(item.bookmark) },
+            },
+          };
       }
     } catch (err) {
-      if (isStorageError(err, 'Compacted')) {
-        yield {
-          type: 'ERROR',
-          object: newGone(`too old resource version: ${afterRevision} (${await this.storage.compactedRevision()})`)
-            .status as unknown as KubeObject,
-        };
+      // Cut off for falling behind, or the cache was rebuilt: either way the client must list again.
+      if (isStorageError(err, 'WatchOverflow') || isStorageError(err, 'Compacted')) {
+        yield errorEvent(newGone(`watch of ${this.def.resource} closed: ${err.message}; list again`));
         return;
       }
-      if (isStorageError(err, 'Closed')) return;
       throw err;
     } finally {
+      clearInterval(bookmarks);
       signal.removeEventListener('abort', onAbort);
-      w.close();
+      watcher.close();
     }
   }
 
-  #toObjectEvent(ev: WatchEvent, q: ListQuery): ObjectEvent | null {
-    const cur = this.decode(ev.kv);
-    const prev = ev.prevKv ? this.decode(ev.prevKv) : undefined;
+  #toObjectEvent(ev: CacheEvent<KubeObject>, q: ListQuery): ObjectEvent | null {
+    const cur = ev.object;
+    const prev = ev.prevObject;
     const curMatch = this.matches(cur, q);
     if (ev.type === 'delete') {
       if (!(prev ? this.matches(prev, q) : curMatch)) return null;
@@ -562,6 +639,10 @@ export class RegistryStore {
     if (prevMatch) return { type: 'DELETED', object: cur };
     return null;
   }
+}
+
+function errorEvent(err: StatusError): ObjectEvent {
+  return { type: 'ERROR', object: err.status as unknown as KubeObject };
 }
 
 function specChanged(obj: KubeObject, old: KubeObject): boolean {

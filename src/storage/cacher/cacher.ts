@@ -134,7 +134,7 @@ export class Cacher<T> {
   }
 
   /** A bookmark for `watcher` at the cache's revision, queued behind its pending events. */
-  bookmark(watcher: CacheWatcher<unknown>): void {
+  bookmark<U>(watcher: CacheWatcher<U>): void {
     watcher.bookmark(Math.max(this.revision, watcher.afterRevision));
   }
 
