@@ -75,7 +75,17 @@ export interface Store {
 
 const kStorageError = Symbol.for('hubspoke.StorageError');
 
-export type StorageErrorCode = 'KeyExists' | 'KeyNotFound' | 'Conflict' | 'Compacted' | 'WatchOverflow' | 'Closed';
+export type StorageErrorCode =
+  | 'KeyExists'
+  | 'KeyNotFound'
+  | 'Conflict'
+  | 'Compacted'
+  | 'WatchOverflow'
+  | 'Closed'
+  /** The backend cannot be reached or has no quorum (the API answers 503); retrying later may succeed. */
+  | 'Unavailable'
+  /** The backend did not answer within its deadline (the API answers 504); a write's outcome is unknown. */
+  | 'Timeout';
 
 export class StorageError extends Error {
   readonly [kStorageError] = true;
