@@ -127,9 +127,10 @@ export function defaultPod(pod: KubeObject): void {
   spec.terminationGracePeriodSeconds ??= 30;
   spec.securityContext ??= {};
   spec.enableServiceLinks ??= true;
-  // The ServiceAccount admission plugin's default; `serviceAccount` is the deprecated alias upstream mirrors.
-  spec.serviceAccountName ??= spec.serviceAccount ?? 'default';
-  spec.serviceAccount = spec.serviceAccountName;
+  // `serviceAccount` is the deprecated alias upstream mirrors. `default` is not filled in here but by the
+  // ServiceAccount admission plugin, which leaves mirror pods without one (NodeRestriction requires that).
+  if (!spec.serviceAccountName && spec.serviceAccount) spec.serviceAccountName = spec.serviceAccount;
+  if (spec.serviceAccountName) spec.serviceAccount = spec.serviceAccountName;
   spec.priority ??= builtinPriorities[spec.priorityClassName as string] ?? 0;
   spec.preemptionPolicy ??= 'PreemptLowerPriority';
   for (const c of [

@@ -39,8 +39,6 @@ describe('pod defaults', () => {
       terminationGracePeriodSeconds: 30,
       securityContext: {},
       enableServiceLinks: true,
-      serviceAccountName: 'default',
-      serviceAccount: 'default',
       priority: 0,
       preemptionPolicy: 'PreemptLowerPriority',
     });
@@ -240,7 +238,7 @@ describe('pod selectable fields', () => {
       'spec.nodeName': 'n1',
       'spec.restartPolicy': 'Always',
       'spec.schedulerName': 'default-scheduler',
-      'spec.serviceAccountName': 'default',
+      'spec.serviceAccountName': '',
       'spec.hostNetwork': 'false',
       'status.phase': 'Pending',
       'status.podIP': '10.0.0.5',
