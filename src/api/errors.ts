@@ -173,3 +173,7 @@ export function isStatusError(err: unknown, reason?: StatusReason): err is Statu
 export const isNotFound = (err: unknown): boolean => isStatusError(err, 'NotFound');
 export const isAlreadyExists = (err: unknown): boolean => isStatusError(err, 'AlreadyExists');
 export const isConflict = (err: unknown): boolean => isStatusError(err, 'Conflict');
+
+/** Whether the Status carries a cause of this reason (upstream HasStatusCause), e.g. `NamespaceTerminating`. */
+export const hasStatusCause = (err: unknown, reason: string): boolean =>
+  isStatusError(err) && (err.status.details?.causes ?? []).some((c) => c.reason === reason);

@@ -6,44 +6,16 @@ import { jsonEqual } from '../api/meta.js';
 import type { KubeObject } from '../api/resource.js';
 import type { Logger } from '../lib/log.js';
 import { aggregateClusterRoles } from './authz/aggregation.js';
-import { autoupdateAnnotation, bootstrapClusterRoleBindings, bootstrapClusterRoles } from './authz/bootstrap-policy.js';
+import {
+  autoupdateAnnotation,
+  bootstrapClusterRoleBindings,
+  bootstrapClusterRoles,
+  controllerClusterRoleBindings,
+  controllerClusterRoles,
+  controllerRoleBindings,
+  controllerRoles,
+} from './authz/bootstrap-policy.js';
 import type { RegistryStore } from './registry/store.js';
-
-/**
- * Upstream runs each controller under its own service account; hubspoke's controllers share the controller
- * manager's certificate identity, so the namespace controller's upstream role is bound to that user.
- */
-function controllerPolicy(): { roles: KubeObject[]; bindings: KubeObject[] } {
-  const meta = (name: string): KubeObject['metadata'] => ({
-    name,
-    labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' },
-    annotations: { [autoupdateAnnotation]: 'true' },
-  });
-  const name = 'system:controller:namespace-controller';
-  return {
-    roles: [
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'ClusterRole',
-        metadata: meta(name),
-        rules: [
-          { apiGroups: ['*'], resources: ['*'], verbs: ['delete', 'deletecollection', 'get', 'list'] },
-          { apiGroups: [''], resources: ['namespaces'], verbs: ['delete', 'get', 'list', 'watch'] },
-          { apiGroups: [''], resources: ['namespaces/finalize', 'namespaces/status'], verbs: ['update'] },
-        ],
-      },
-    ],
-    bindings: [
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'ClusterRoleBinding',
-        metadata: meta(name),
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'system:kube-controller-manager' }],
-      },
-    ],
-  };
-}
 
 export const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -53,16 +25,17 @@ async function ensure(
   reconcile: (live: KubeObject) => KubeObject | null
 ): Promise<'created' | 'updated' | 'kept'> {
   const name = obj.metadata!.name!;
+  const namespace = obj.metadata!.namespace ?? '';
   try {
-    await store.create('', obj, { dryRun: false });
+    await store.create(namespace, obj, { dryRun: false });
     return 'created';
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
   }
-  const live = await store.get('', name);
+  const live = await store.get(namespace, name);
   const next = reconcile(live);
   if (!next) return 'kept';
-  await store.guaranteedUpdate('', name, { dryRun: false }, () => next);
+  await store.guaranteedUpdate(namespace, name, { dryRun: false }, () => next);
   return 'updated';
 }
 
@@ -72,25 +45,31 @@ export async function bootstrapPolicy(stores: ReadonlyMap<string, RegistryStore>
   for (const name of systemNamespaces)
     await ensure(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, () => null);
 
-  const roles = get('rbac.authorization.k8s.io/v1/clusterroles');
   let changed = 0;
-  const controllers = controllerPolicy();
-  for (const role of [...aggregateClusterRoles(bootstrapClusterRoles()), ...controllers.roles] as KubeObject[]) {
+  const reconcileRole = async (roles: RegistryStore, role: KubeObject): Promise<void> => {
     const r = await ensure(roles, role, (live) => {
       if (live.metadata?.annotations?.[autoupdateAnnotation] !== 'true') return null;
       if (jsonEqual(live.rules, role.rules) && jsonEqual(live.aggregationRule, role.aggregationRule)) return null;
       return { ...live, rules: role.rules, aggregationRule: role.aggregationRule };
     });
     if (r !== 'kept') changed++;
-  }
-  const bindings = get('rbac.authorization.k8s.io/v1/clusterrolebindings');
-  for (const b of [...bootstrapClusterRoleBindings(), ...controllers.bindings] as KubeObject[]) {
+  };
+  const reconcileBinding = async (bindings: RegistryStore, b: KubeObject): Promise<void> => {
     const r = await ensure(bindings, b, (live) => {
       if (live.metadata?.annotations?.[autoupdateAnnotation] !== 'true' || jsonEqual(live.subjects, b.subjects))
         return null;
       return { ...live, subjects: b.subjects };
     });
     if (r !== 'kept') changed++;
-  }
+  };
+  const clusterRoles = [...aggregateClusterRoles(bootstrapClusterRoles()), ...controllerClusterRoles()];
+  for (const role of clusterRoles as unknown as KubeObject[])
+    await reconcileRole(get('rbac.authorization.k8s.io/v1/clusterroles'), role);
+  for (const role of controllerRoles() as unknown as KubeObject[])
+    await reconcileRole(get('rbac.authorization.k8s.io/v1/roles'), role);
+  for (const b of [...bootstrapClusterRoleBindings(), ...controllerClusterRoleBindings()] as unknown as KubeObject[])
+    await reconcileBinding(get('rbac.authorization.k8s.io/v1/clusterrolebindings'), b);
+  for (const b of controllerRoleBindings() as unknown as KubeObject[])
+    await reconcileBinding(get('rbac.authorization.k8s.io/v1/rolebindings'), b);
   if (changed) log.info({ changed }, 'reconciled default RBAC policy');
 }

@@ -1,14 +1,13 @@
 // Starts the control plane in this process: storage, the API server, and the controllers, which reach the
 // API server over HTTPS with their own certificate like any other client (the seeds: control-plane components
 // talk to the API server on the secure port). Shared by `hubspoke server` and `hubspoke up`.
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApiServer } from '../apiserver/server.js';
 import { completeApiServerOptions, validateApiServerOptions, type ApiServerOptions } from '../apiserver/options.js';
-import { runNamespaceController } from '../controllers/namespace.js';
-import { KubeClient } from '../lib/kube-client.js';
+import { startControllers, type RunningControllers } from '../controllers/manager.js';
+import { validateControllerManagerOptions, type ControllerManagerOptions } from '../controllers/options.js';
 import type { Logger } from '../lib/log.js';
-import { issueCertificate, kubeconfig, writeKeyFile } from '../pki/index.js';
+import { kubeconfig, writeKeyFile } from '../pki/index.js';
 import { openStore } from '../storage/index.js';
 import { UsageError } from './flags.js';
 
@@ -18,17 +17,16 @@ export interface ControlPlane {
   close(): Promise<void>;
 }
 
-const controllerCertValidityMs = 365 * 24 * 3600 * 1000;
-
 export async function startControlPlane(
   opts: ApiServerOptions,
   log: Logger,
-  withControllers: boolean
+  withControllers: boolean,
+  controllerOpts: ControllerManagerOptions = {}
 ): Promise<ControlPlane> {
   const completed = completeApiServerOptions(opts);
-  const errs = validateApiServerOptions(completed);
+  const errs = [...validateApiServerOptions(completed), ...validateControllerManagerOptions(controllerOpts)];
   if (errs.length) throw new UsageError(errs.map((e) => `error: ${e}`).join('\n'));
-  const store = await openStore(completed.dataDir);
+  const store = await openStore(completed);
   let server: ApiServer;
   try {
     server = await ApiServer.start(completed, { store, log: log.child({ component: 'apiserver' }) });
@@ -43,33 +41,21 @@ export async function startControlPlane(
     kubeconfig({ server: server.address, caPem: ca.cert, clientCertPem: admin.cert, clientKeyPem: admin.key })
   );
 
-  const stop = new AbortController();
-  const clients: KubeClient[] = [];
-  if (withControllers) {
-    const cm = await issueCertificate({
-      ca,
-      commonName: 'system:kube-controller-manager',
-      usages: ['client'],
-      validityMs: controllerCertValidityMs,
-    });
-    await writeFile(join(completed.pkiDir, 'controller-manager.crt'), cm.cert, { mode: 0o644 });
-    await writeKeyFile(join(completed.pkiDir, 'controller-manager.key'), cm.key);
-    const client = new KubeClient({
+  let controllers: RunningControllers | undefined;
+  if (withControllers)
+    controllers = await startControllers({
       server: server.address,
-      caPem: ca.cert,
-      certPem: cm.cert,
-      keyPem: cm.key,
-      userAgent: 'hubspoke-controller-manager',
+      ca,
+      options: controllerOpts,
+      serviceClusterIPRange: completed.serviceClusterIPRange,
+      local: { ip: completed.advertiseAddress, port: server.port },
+      log,
     });
-    clients.push(client);
-    void runNamespaceController(client, log.child({ component: 'namespace-controller' }), stop.signal);
-  }
   return {
     server,
     kubeconfigPath,
     async close() {
-      stop.abort();
-      for (const c of clients) c.close();
+      controllers?.stop();
       await server.close();
       await store.close();
     },

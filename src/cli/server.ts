@@ -1,8 +1,13 @@
 // `hubspoke server`: the control plane (API server + controllers). `hubspoke apiserver`: the API server alone.
 import { newLogger } from '../lib/log.js';
 import type { ApiServerOptions } from '../apiserver/options.js';
+import type { ControllerManagerOptions } from '../controllers/options.js';
 import { durationFlag, intFlag, parseFlags, UsageError } from './flags.js';
 import { startControlPlane, waitForSignal } from './control-plane.js';
+
+/** A comma-separated list flag (pflag's StringSlice): `Node,RBAC` → ['Node', 'RBAC']. */
+const listFlag = (v: string | undefined): string[] | undefined =>
+  v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter((s) => s !== '');
 
 export const serverFlags = {
   'secure-port': {
@@ -54,6 +59,48 @@ export const serverFlags = {
     help: 'The interval of compaction requests; 0 disables.',
     default: '5m',
   },
+  'authorization-mode': {
+    type: 'string',
+    help: 'Ordered list of plug-ins to do authorization on secure port: AlwaysAllow, AlwaysDeny, Node, RBAC.',
+    default: 'Node,RBAC',
+  },
+  'enable-admission-plugins': {
+    type: 'string',
+    help: 'Admission plugins to enable in addition to the default ones (NamespaceLifecycle, ServiceAccount, NodeRestriction, CertificateApproval, CertificateSigning, CertificateSubjectRestriction).',
+  },
+  'disable-admission-plugins': {
+    type: 'string',
+    help: 'Admission plugins to disable although they are on by default.',
+  },
+  'etcd-servers': {
+    type: 'string',
+    help: 'List of etcd servers to connect with (scheme://ip:port), comma separated. Without it, the embedded SQLite database in --data-dir is used.',
+  },
+  'etcd-cafile': { type: 'string', help: 'SSL Certificate Authority file used to secure etcd communication.' },
+  'etcd-certfile': { type: 'string', help: 'SSL certification file used to secure etcd communication.' },
+  'etcd-keyfile': { type: 'string', help: 'SSL key file used to secure etcd communication.' },
+  'etcd-prefix': {
+    type: 'string',
+    help: 'The prefix to prepend to all resource paths in etcd.',
+    default: '/registry',
+  },
+  'cluster-signing-cert-file': {
+    type: 'string',
+    help: 'PEM-encoded X509 CA certificate the CSR signer issues cluster-scoped certificates with (default: the cluster CA).',
+  },
+  'cluster-signing-key-file': {
+    type: 'string',
+    help: 'PEM-encoded private key matching --cluster-signing-cert-file.',
+  },
+  'cluster-signing-duration': {
+    type: 'string',
+    help: 'The max length of duration signed certificates will be given; a CSR may ask for less (spec.expirationSeconds).',
+    default: '8760h',
+  },
+  'root-ca-file': {
+    type: 'string',
+    help: 'The CA bundle published to every namespace as ConfigMap kube-root-ca.crt (default: the cluster CA).',
+  },
 } as const;
 
 export function apiServerOptionsFromFlags(
@@ -77,6 +124,31 @@ export function apiServerOptionsFromFlags(
       f['etcd-compaction-interval'] === '0'
         ? 0
         : durationFlag('etcd-compaction-interval', f['etcd-compaction-interval'], errs),
+    authorizationMode: listFlag(f['authorization-mode']),
+    enableAdmissionPlugins: listFlag(f['enable-admission-plugins']),
+    disableAdmissionPlugins: listFlag(f['disable-admission-plugins']),
+    etcdServers: f['etcd-servers']
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+    etcdCAFile: f['etcd-cafile'],
+    etcdCertFile: f['etcd-certfile'],
+    etcdKeyFile: f['etcd-keyfile'],
+    etcdPrefix: f['etcd-prefix'],
+  };
+  if (errs.length) throw new UsageError(errs.map((e) => `error: ${e}`).join('\n'));
+  return o;
+}
+
+export function controllerOptionsFromFlags(
+  f: Record<keyof typeof serverFlags, string | undefined>
+): ControllerManagerOptions {
+  const errs: string[] = [];
+  const o: ControllerManagerOptions = {
+    clusterSigningCertFile: f['cluster-signing-cert-file'],
+    clusterSigningKeyFile: f['cluster-signing-key-file'],
+    clusterSigningDurationMs: durationFlag('cluster-signing-duration', f['cluster-signing-duration'], errs),
+    rootCAFile: f['root-ca-file'],
   };
   if (errs.length) throw new UsageError(errs.map((e) => `error: ${e}`).join('\n'));
   return o;
@@ -90,7 +162,12 @@ export async function runServer(argv: string[], opts: { controllers: boolean } =
   );
   if (!f['data-dir']) throw new UsageError('error: --data-dir is required');
   const log = newLogger();
-  const cp = await startControlPlane(apiServerOptionsFromFlags(f, f['data-dir']), log, opts.controllers);
+  const cp = await startControlPlane(
+    apiServerOptionsFromFlags(f, f['data-dir']),
+    log,
+    opts.controllers,
+    controllerOptionsFromFlags(f)
+  );
   log.info({ url: cp.server.address, kubeconfig: cp.kubeconfigPath }, 'control plane ready');
   const sig = await waitForSignal();
   log.info({ signal: sig }, 'shutting down');

@@ -48,6 +48,9 @@ export interface CSRInfo {
   organizations: string[];
   dnsNames: string[];
   ipAddresses: string[];
+  /** Email and URI SANs: no Kubernetes signer issues them, so they are read only to be refused. */
+  emailAddresses: string[];
+  uris: string[];
   /** The requester's public key, PEM SPKI (`PUBLIC KEY`). */
   publicKeyPem: string;
   /** Whether the CSR's self-signature verifies with its own public key; `false` means it was altered. */
@@ -65,6 +68,8 @@ export interface CSRInfo {
 export async function parseCSR(pem: string): Promise<CSRInfo> {
   const csr = new x509.Pkcs10CertificateRequest(pem);
   const subjectAltName = csr.getExtension(SUBJECT_ALT_NAME_OID);
+  const sanExt = subjectAltName instanceof x509.SubjectAlternativeNameExtension ? subjectAltName : null;
+  const sanNames = sanExt?.names.toJSON() ?? [];
   const publicKey = createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' });
   let signatureValid: boolean;
   try {
@@ -74,7 +79,9 @@ export async function parseCSR(pem: string): Promise<CSRInfo> {
   }
   return {
     ...readSubject(csr.subjectName),
-    ...readSANs(subjectAltName instanceof x509.SubjectAlternativeNameExtension ? subjectAltName : null),
+    ...readSANs(sanExt),
+    emailAddresses: sanNames.filter((n) => n.type === 'email').map((n) => n.value),
+    uris: sanNames.filter((n) => n.type === 'url').map((n) => n.value),
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }) as string,
     signatureValid,
     keyAlgorithm: describeKey(publicKey),

@@ -1,9 +1,15 @@
 // The default ClusterRoles and ClusterRoleBindings every cluster starts with (k8s plugin/pkg/auth/authorizer/
 // rbac/bootstrappolicy/policy.go, as rendered in its testdata/cluster-roles.yaml). Rules list their verbs and
 // resources sorted, as upstream's rule builder does, so they compare equal to a live cluster's objects.
-// Upstream's controller roles (system:controller:*) are not here: our controllers authenticate as
-// system:kube-controller-manager.
-import type { ClusterRole, ClusterRoleBinding, PolicyRule, Subject } from 'kubernetes-types/rbac/v1.js';
+// The controllers' roles (system:controller:*) follow at the end.
+import type {
+  ClusterRole,
+  ClusterRoleBinding,
+  PolicyRule,
+  Role,
+  RoleBinding,
+  Subject,
+} from 'kubernetes-types/rbac/v1.js';
 
 const rbacGroup = 'rbac.authorization.k8s.io';
 
@@ -389,5 +395,120 @@ export function bootstrapClusterRoleBindings(): ClusterRoleBinding[] {
     // are authorized by the Node authorizer instead.
     clusterBinding('system:node', undefined),
     clusterBinding('system:service-account-issuer-discovery', [group('system:serviceaccounts')]),
+  ];
+}
+
+// Controller roles (upstream bootstrappolicy controller_policy.go and namespace_policy.go): `system:controller:
+// <name>` bound to the ServiceAccount kube-system/<name> each controller authenticates as. Upstream's controllers
+// read through kube-controller-manager's shared informers, which list and watch as system:kube-controller-manager;
+// hubspoke's controllers each list and watch with their own identity, so their roles also grant the reads they need.
+const saRolePrefix = 'system:controller:';
+const serviceAccount = (name: string): Subject => ({ kind: 'ServiceAccount', name, namespace: 'kube-system' });
+const listWatch = ['list', 'watch'];
+
+function controllerRole(name: string, rules: PolicyRule[]): ClusterRole {
+  return clusterRole(saRolePrefix + name, [...rules, eventsRule()]);
+}
+
+/** A fresh copy of the controllers' ClusterRoles. */
+export function controllerClusterRoles(): ClusterRole[] {
+  return [
+    controllerRole('namespace-controller', [
+      rule(['delete', 'deletecollection', 'get', 'list'], ['*'], ['*']),
+      rule(['delete', 'get', 'list', 'watch'], [''], ['namespaces']),
+      rule(['update'], [''], ['namespaces/finalize', 'namespaces/status']),
+    ]),
+    controllerRole('service-account-controller', [
+      rule(['create', 'get', 'list', 'watch'], [''], ['serviceaccounts']),
+      rule(['get', 'list', 'watch'], [''], ['namespaces']),
+    ]),
+    controllerRole('root-ca-cert-publisher', [
+      rule(['create', 'get', 'list', 'update', 'watch'], [''], ['configmaps']),
+      rule(listWatch, [''], ['namespaces']),
+    ]),
+    controllerRole('certificate-controller', [
+      rule(['delete', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests']),
+      rule(
+        ['update'],
+        ['certificates.k8s.io'],
+        ['certificatesigningrequests/approval', 'certificatesigningrequests/status']
+      ),
+      rule(['approve'], ['certificates.k8s.io'], ['signers'], ['kubernetes.io/kube-apiserver-client-kubelet']),
+      rule(
+        ['sign'],
+        ['certificates.k8s.io'],
+        ['signers'],
+        [
+          'kubernetes.io/kube-apiserver-client',
+          'kubernetes.io/kube-apiserver-client-kubelet',
+          'kubernetes.io/kubelet-serving',
+          'kubernetes.io/legacy-unknown',
+        ]
+      ),
+      rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+    ]),
+    // hubspoke's approver also approves kubelet serving CSRs whose names are the node's own (upstream leaves
+    // them to the administrator), so the certificate controller may approve that signer and read Nodes.
+    clusterRole('hubspoke:kubelet-serving-approver', [
+      rule(['approve'], ['certificates.k8s.io'], ['signers'], ['kubernetes.io/kubelet-serving']),
+      rule(['get'], [''], ['nodes']),
+    ]),
+  ];
+}
+
+/** A fresh copy of the controllers' ClusterRoleBindings. */
+export function controllerClusterRoleBindings(): ClusterRoleBinding[] {
+  const bind = (sa: string): ClusterRoleBinding => clusterBinding(saRolePrefix + sa, [serviceAccount(sa)]);
+  return [
+    bind('namespace-controller'),
+    bind('service-account-controller'),
+    bind('root-ca-cert-publisher'),
+    bind('certificate-controller'),
+    clusterBinding('hubspoke:kubelet-serving-approver', [serviceAccount('certificate-controller')]),
+  ];
+}
+
+function role(namespace: string, name: string, rules: PolicyRule[]): Role {
+  const r = clusterRole(name, rules);
+  return { ...r, kind: 'Role', metadata: { ...r.metadata, namespace } };
+}
+
+function roleBinding(namespace: string, name: string, subjects: Subject[]): RoleBinding {
+  const b = clusterBinding(name, subjects);
+  return { ...b, kind: 'RoleBinding', metadata: { ...b.metadata, namespace }, roleRef: { ...b.roleRef, kind: 'Role' } };
+}
+
+/**
+ * A fresh copy of the controllers' namespaced Roles. The `kubernetes` Service controller is upstream's
+ * kube-apiserver itself (as system:apiserver, a system:masters member); hubspoke runs it as a controller with
+ * only the objects it keeps.
+ */
+export function controllerRoles(): Role[] {
+  return [
+    role('kube-system', saRolePrefix + 'token-cleaner', [
+      rule(['delete', 'get', 'list', 'watch'], [''], ['secrets']),
+      eventsRule(),
+    ]),
+    role('default', saRolePrefix + 'kubernetes-service-controller', [
+      rule(['create', 'get', 'update'], [''], ['endpoints', 'services']),
+      rule(['create', 'delete', 'get', 'update'], ['discovery.k8s.io'], ['endpointslices']),
+      eventsRule(),
+    ]),
+    role('kube-system', saRolePrefix + 'kubernetes-service-controller', [
+      rule(listWatch, ['coordination.k8s.io'], ['leases']),
+    ]),
+  ];
+}
+
+/** A fresh copy of the controllers' RoleBindings. */
+export function controllerRoleBindings(): RoleBinding[] {
+  return [
+    roleBinding('kube-system', saRolePrefix + 'token-cleaner', [serviceAccount('token-cleaner')]),
+    roleBinding('default', saRolePrefix + 'kubernetes-service-controller', [
+      serviceAccount('kubernetes-service-controller'),
+    ]),
+    roleBinding('kube-system', saRolePrefix + 'kubernetes-service-controller', [
+      serviceAccount('kubernetes-service-controller'),
+    ]),
   ];
 }

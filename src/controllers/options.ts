@@ -1,0 +1,21 @@
+// The controllers' options, named as kube-controller-manager's flags (options → complete → validate).
+export interface ControllerManagerOptions {
+  /** `--cluster-signing-cert-file`: the CA the CSR signer issues from. @default the cluster CA */
+  clusterSigningCertFile?: string;
+  /** `--cluster-signing-key-file`, with the cert file. */
+  clusterSigningKeyFile?: string;
+  /** `--cluster-signing-duration`: the longest certificate the signer issues. @default 8760h */
+  clusterSigningDurationMs?: number;
+  /** `--root-ca-file`: the bundle published as `kube-root-ca.crt`. @default the cluster CA certificate */
+  rootCAFile?: string;
+}
+
+/** Every problem at once, each naming its flag. */
+export function validateControllerManagerOptions(o: ControllerManagerOptions): string[] {
+  const errs: string[] = [];
+  if (!!o.clusterSigningCertFile !== !!o.clusterSigningKeyFile)
+    errs.push('--cluster-signing-cert-file and --cluster-signing-key-file must be given together');
+  if (o.clusterSigningDurationMs !== undefined && !(o.clusterSigningDurationMs > 0))
+    errs.push('--cluster-signing-duration: must be positive');
+  return errs;
+}
