@@ -11,13 +11,18 @@ import { headerValues, negotiateProtocol, rejectUpgrade } from './upgrade.js';
 /** The largest message accepted from a peer; kubectl's are ≤ 32 KiB, a whole SPDY frame at most 16 MiB. */
 const MAX_PAYLOAD = 32 * 1024 * 1024;
 
+// `ws` refuses subprotocols that are not RFC 7230 tokens, and `SPDY/3.1+portforward.k8s.io` has a '/'. So the
+// negotiation is done here: the request's header is removed before `ws` sees it and the answer added back.
 const chosenProtocol = new WeakMap<IncomingMessage, string>();
 const wss = new WebSocketServer({
   noServer: true,
   perMessageDeflate: false,
   maxPayload: MAX_PAYLOAD,
   clientTracking: false,
-  handleProtocols: (_offered, req) => chosenProtocol.get(req) ?? false,
+});
+wss.on('headers', (headers, req) => {
+  const protocol = chosenProtocol.get(req);
+  if (protocol) headers.push(`Sec-WebSocket-Protocol: ${protocol}`);
 });
 
 /**
@@ -47,7 +52,8 @@ export function acceptWebSocket(
     );
     return Promise.resolve(undefined);
   }
-  if (protocol) chosenProtocol.set(req, protocol);
+  chosenProtocol.set(req, protocol);
+  delete req.headers['sec-websocket-protocol'];
   return new Promise((resolve) => {
     // ws answers a malformed handshake itself (400) and destroys the socket without calling back.
     const onClose = (): void => resolve(undefined);
