@@ -31,6 +31,10 @@ export interface ApiServerOptions {
   watchCacheSize?: number;
   /** Events one watcher may fall behind before it is cut off (the client re-lists). @default 1000 */
   watcherBufferSize?: number;
+  /** This server's identity Lease (kube-system/apiserver-<id>) expires this long after its last renewal. @default 15000 */
+  identityLeaseDurationMs?: number;
+  /** How often the identity Lease is renewed. @default 5000 */
+  identityLeaseRenewIntervalMs?: number;
   /** How often old revisions are compacted; 0 disables. @default 300000 (upstream --etcd-compaction-interval 5m) */
   compactionIntervalMs?: number;
 }
@@ -64,6 +68,8 @@ export function completeApiServerOptions(o: ApiServerOptions): CompletedApiServe
     compactionIntervalMs: o.compactionIntervalMs ?? 300_000,
     watchCacheSize: o.watchCacheSize ?? 1000,
     watcherBufferSize: o.watcherBufferSize ?? 1000,
+    identityLeaseDurationMs: o.identityLeaseDurationMs ?? 15_000,
+    identityLeaseRenewIntervalMs: o.identityLeaseRenewIntervalMs ?? 5_000,
     hostname: hostname(),
     pkiDir: join(o.dataDir, 'pki'),
   });

@@ -28,6 +28,7 @@ import { serveResource, type EndpointsConfig } from './endpoints/resource.js';
 import { writeBody } from './endpoints/responses.js';
 import { newRequestMetrics } from './filters/metrics.js';
 import type { CompletedApiServerOptions } from './options.js';
+import { IdentityLease } from './identity-lease.js';
 import { ObjectCache } from './registry/cache.js';
 import { csrHooks, podHooks, namespaceHooks, serviceHooks } from './registry/hooks.js';
 import { RegistryStore, type RegistryHooks } from './registry/store.js';
@@ -55,6 +56,7 @@ export class ApiServer {
   readonly #stopCompaction: () => void;
   /** The one storage watch feeding every resource's watch cache. */
   readonly #watchMux: WatchMux;
+  #identityLease: IdentityLease | undefined;
   readonly metricsRegistry: Registry;
   /** The cluster CA, serving certificate and admin credentials in use. */
   readonly pki: Awaited<ReturnType<typeof ensureClusterPKI>>;
@@ -274,6 +276,14 @@ export class ApiServer {
       });
     });
     log.info({ address: server.address }, 'API server listening');
+    // Announce this server once it serves: the `kubernetes` endpoints list the servers with a live lease.
+    server.#identityLease = new IdentityLease(
+      server.stores.get('coordination.k8s.io/v1/leases')!,
+      { hostname: options.hostname, advertiseAddress: options.advertiseAddress, port: server.port },
+      log,
+      { leaseDurationMs: options.identityLeaseDurationMs, renewIntervalMs: options.identityLeaseRenewIntervalMs }
+    );
+    await server.#identityLease.start();
     return server;
   }
 
@@ -294,6 +304,7 @@ export class ApiServer {
   async close(): Promise<void> {
     if (this.#shutdown.signal.aborted) return;
     this.#shutdown.abort();
+    await this.#identityLease?.stop(true);
     this.#stopCompaction();
     for (const s of this.stores.values()) s.cacher.stop();
     this.#watchMux.close();

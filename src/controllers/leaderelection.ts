@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { StatusError } from '../api/errors.js';
+import { rfc3339Micro } from '../api/meta.js';
 import type { KubeClient } from '../lib/kube-client.js';
 import type { Logger } from '../lib/log.js';
 
@@ -52,11 +53,6 @@ interface Lease {
 
 /** client-go's JitterFactor: acquire attempts are spread over [retryPeriod, 2.2 × retryPeriod). */
 const jitterFactor = 1.2;
-
-/** MicroTime as upstream writes it: RFC 3339 with microseconds. */
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
 
 export function defaultIdentity(): string {
   return `${hostname()}_${randomUUID()}`;
@@ -173,8 +169,8 @@ export class LeaderElector {
     const record: LeaderElectionRecord = {
       holderIdentity: this.identity,
       leaseDurationSeconds: Math.max(1, Math.round(this.#o.leaseDurationMs / 1000)),
-      acquireTime: microTime(now),
-      renewTime: microTime(now),
+      acquireTime: rfc3339Micro(new Date(now)),
+      renewTime: rfc3339Micro(new Date(now)),
       leaseTransitions: 0,
     };
     try {
@@ -260,7 +256,7 @@ export class LeaderElector {
   async #release(): Promise<void> {
     const lease = this.#observedLease;
     if (!lease || lease.spec.holderIdentity !== this.identity) return;
-    const now = microTime(Date.now());
+    const now = rfc3339Micro();
     try {
       await this.client.request(
         'PUT',
