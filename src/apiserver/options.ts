@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
+import { validateStoreOptions } from '../storage/index.js';
 import { parseIPv4CIDR } from './registry/allocator.js';
 
 export interface ApiServerOptions {
@@ -31,20 +32,30 @@ export interface ApiServerOptions {
   watchCacheSize?: number;
   /** Events one watcher may fall behind before it is cut off (the client re-lists). @default 1000 */
   watcherBufferSize?: number;
-  /** This server's identity Lease (kube-system/apiserver-<id>) expires this long after its last renewal. @default 15000 */
-  identityLeaseDurationMs?: number;
-  /** How often the identity Lease is renewed. @default 5000 */
-  identityLeaseRenewIntervalMs?: number;
   /** How often old revisions are compacted; 0 disables. @default 300000 (upstream --etcd-compaction-interval 5m) */
   compactionIntervalMs?: number;
+  /** etcd client URLs (--etcd-servers); none selects the embedded SQLite database in the data dir. @default [] */
+  etcdServers?: string[];
+  /** --etcd-cafile, --etcd-certfile, --etcd-keyfile: TLS to etcd with client-certificate auth. */
+  etcdCAFile?: string;
+  etcdCertFile?: string;
+  etcdKeyFile?: string;
+  /** The prefix of every key in etcd (--etcd-prefix). @default '/registry' */
+  etcdPrefix?: string;
 }
 
 export type CompletedApiServerOptions = Required<
-  Omit<ApiServerOptions, 'tlsCertFile' | 'tlsPrivateKeyFile' | 'clientCAFile'>
+  Omit<
+    ApiServerOptions,
+    'tlsCertFile' | 'tlsPrivateKeyFile' | 'clientCAFile' | 'etcdCAFile' | 'etcdCertFile' | 'etcdKeyFile'
+  >
 > & {
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
   clientCAFile?: string;
+  etcdCAFile?: string;
+  etcdCertFile?: string;
+  etcdKeyFile?: string;
   hostname: string;
   pkiDir: string;
 };
@@ -66,10 +77,13 @@ export function completeApiServerOptions(o: ApiServerOptions): CompletedApiServe
     maxMutatingRequestsInflight: o.maxMutatingRequestsInflight ?? 200,
     watchBookmarkIntervalMs: o.watchBookmarkIntervalMs ?? 60_000,
     compactionIntervalMs: o.compactionIntervalMs ?? 300_000,
+    etcdServers: o.etcdServers ?? [],
+    etcdCAFile: o.etcdCAFile,
+    etcdCertFile: o.etcdCertFile,
+    etcdKeyFile: o.etcdKeyFile,
+    etcdPrefix: o.etcdPrefix ?? '/registry',
     watchCacheSize: o.watchCacheSize ?? 1000,
     watcherBufferSize: o.watcherBufferSize ?? 1000,
-    identityLeaseDurationMs: o.identityLeaseDurationMs ?? 15_000,
-    identityLeaseRenewIntervalMs: o.identityLeaseRenewIntervalMs ?? 5_000,
     hostname: hostname(),
     pkiDir: join(o.dataDir, 'pki'),
   });
@@ -91,5 +105,6 @@ export function validateApiServerOptions(o: CompletedApiServerOptions): string[]
   }
   if (!o.dataDir) errs.push('--data-dir: required');
   if (o.requestTimeoutMs <= 0) errs.push('--request-timeout: must be positive');
+  errs.push(...validateStoreOptions(o));
   return errs;
 }

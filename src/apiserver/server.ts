@@ -11,7 +11,7 @@ import { builtinResources, apiGroupOrder } from '../api/resources/index.js';
 import { OpenAPIService } from '../api/openapi/index.js';
 import { ensureClusterPKI } from '../pki/index.js';
 import { silentLogger, type Logger } from '../lib/log.js';
-import { startCompaction } from '../storage/sqlite/compactor.js';
+import { checkStore, startCompaction } from '../storage/index.js';
 import { WatchMux } from '../storage/cacher/index.js';
 import type { Store } from '../storage/interface.js';
 import { AdmissionChain } from './admission/interface.js';
@@ -154,7 +154,7 @@ export class ApiServer {
       platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
     };
     const discovery = new Discovery(builtinResources, apiGroupOrder, version);
-    const storageCheck = { name: 'etcd', check: async () => void (await store.currentRevision()) };
+    const storageCheck = { name: 'etcd', check: () => checkStore(store) };
     const cachesCheck = {
       name: 'informer-sync',
       check: async () => void (await Promise.all(this.#caches.map((c) => c.synced()))),

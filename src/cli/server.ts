@@ -7,7 +7,12 @@ import { startControlPlane, waitForSignal } from './control-plane.js';
 
 /** A comma-separated list flag (pflag's StringSlice): `Node,RBAC` → ['Node', 'RBAC']. */
 const listFlag = (v: string | undefined): string[] | undefined =>
-  v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
 
 export const serverFlags = {
   'secure-port': {
@@ -127,10 +132,7 @@ export function apiServerOptionsFromFlags(
     authorizationMode: listFlag(f['authorization-mode']),
     enableAdmissionPlugins: listFlag(f['enable-admission-plugins']),
     disableAdmissionPlugins: listFlag(f['disable-admission-plugins']),
-    etcdServers: f['etcd-servers']
-      ?.split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== ''),
+    etcdServers: listFlag(f['etcd-servers']),
     etcdCAFile: f['etcd-cafile'],
     etcdCertFile: f['etcd-certfile'],
     etcdKeyFile: f['etcd-keyfile'],

@@ -1,7 +1,8 @@
 // Writing responses: JSON (gzip when the client asks and the body is large enough to gain), Status for errors,
 // and the Warning headers kubectl prints.
 import { gzipSync } from 'node:zlib';
-import { StatusError, newInternalError } from '../../api/errors.js';
+import { StatusError, newInternalError, newServiceUnavailable, newTimeout } from '../../api/errors.js';
+import { isStorageError } from '../../storage/interface.js';
 import type { RequestContext, Request, Response } from '../context.js';
 
 /** Below this many bytes gzip costs more than it saves (upstream uses 128 KiB; smaller still pays on a slow link). */
@@ -46,9 +47,15 @@ export function writeJSON(
   writeBody(ctx, req, res, code, JSON.stringify(obj), contentType);
 }
 
-/** Any thrown error becomes a Status; anything that is not a StatusError is a 500 (logged by the caller). */
+/**
+ * Any thrown error becomes a Status: storage that cannot be reached is a 503 (504 when it did not answer in time),
+ * anything else that is not a StatusError a 500 (logged by the caller).
+ */
 export function toStatusError(err: unknown): StatusError {
-  return err instanceof StatusError ? err : newInternalError(err);
+  if (err instanceof StatusError) return err;
+  if (isStorageError(err, 'Unavailable')) return newServiceUnavailable(err.message);
+  if (isStorageError(err, 'Timeout')) return newTimeout(err.message);
+  return newInternalError(err);
 }
 
 export function writeError(ctx: RequestContext, req: Request, res: Response, err: unknown): void {

@@ -1,10 +1,10 @@
 // Periodic compaction, as kine runs for SQLite and the Kubernetes API server runs against etcd
 // (--etcd-compaction-interval): keep a window of recent revisions readable for watches and paged lists, drop
 // everything older. It uses only the Store interface, so it serves any backend.
-import { silentLogger } from '../../lib/log.js';
-import type { Logger } from '../../lib/log.js';
-import { isStorageError } from '../interface.js';
-import type { Store } from '../interface.js';
+import { silentLogger } from '../lib/log.js';
+import type { Logger } from '../lib/log.js';
+import { isStorageError } from './interface.js';
+import type { Store } from './interface.js';
 
 export interface CompactionOptions {
   /** Time between compactions. @default 300000 (5 minutes, the API server's and kine's interval) */

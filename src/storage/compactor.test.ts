@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import type { Store } from '../interface.js';
+import type { Store } from './interface.js';
 import { startCompaction } from './compactor.js';
-import { SqliteStore } from './sqlite-store.js';
+import { SqliteStore } from './sqlite/sqlite-store.js';
 
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'hubspoke-compactor-'));
 after(() => fs.rm(dir, { recursive: true, force: true }));
