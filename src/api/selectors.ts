@@ -103,15 +103,18 @@ export function parseLabelSelector(raw: string | null | undefined): Selector {
   return makeSelector(reqs);
 }
 
-/** Parses a field selector (`metadata.name=x,status.phase!=Running`); only the fields in `allowed` may be used. */
-export function parseFieldSelector(raw: string | null | undefined, allowed: ReadonlySet<string>): Selector {
+/**
+ * Parses a field selector (`metadata.name=x,status.phase!=Running`); only the fields in `allowed` may be used
+ * (any field when it is not given: the authorizers read selectors before the handler checks the fields).
+ */
+export function parseFieldSelector(raw: string | null | undefined, allowed?: ReadonlySet<string>): Selector {
   if (!raw) return everything;
   const reqs: Requirement[] = [];
   for (const term of splitTerms(raw)) {
     const m = /^([^=!]+?)\s*(==|=|!=)\s*(.*)$/.exec(term);
     if (!m) throw newBadRequest(`invalid selector: '${raw}'; can't understand '${term}'`);
     const key = m[1]!.trim();
-    if (!allowed.has(key)) throw newBadRequest(`field label not supported: ${key}`);
+    if (allowed && !allowed.has(key)) throw newBadRequest(`field label not supported: ${key}`);
     reqs.push({ key, op: m[2] === '!=' ? '!=' : '=', values: [m[3]!.trim()] });
   }
   return makeSelector(reqs);

@@ -3,6 +3,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { validateStoreOptions } from '../storage/index.js';
+import { validateAdmissionPlugins } from './admission/index.js';
+import { defaultAuthorizationModes, validateAuthorizationModes } from './authz/modes.js';
 import { parseIPv4CIDR } from './registry/allocator.js';
 
 export interface ApiServerOptions {
@@ -34,6 +36,12 @@ export interface ApiServerOptions {
   watcherBufferSize?: number;
   /** How often old revisions are compacted; 0 disables. @default 300000 (upstream --etcd-compaction-interval 5m) */
   compactionIntervalMs?: number;
+  /** --authorization-mode, in order. @default ['Node', 'RBAC'] (upstream's own default is AlwaysAllow) */
+  authorizationMode?: string[];
+  /** --enable-admission-plugins: added to the defaults (which already include NodeRestriction). @default [] */
+  enableAdmissionPlugins?: string[];
+  /** --disable-admission-plugins: removed from the defaults. @default [] */
+  disableAdmissionPlugins?: string[];
   /** etcd client URLs (--etcd-servers); none selects the embedded SQLite database in the data dir. @default [] */
   etcdServers?: string[];
   /** --etcd-cafile, --etcd-certfile, --etcd-keyfile: TLS to etcd with client-certificate auth. */
@@ -77,6 +85,9 @@ export function completeApiServerOptions(o: ApiServerOptions): CompletedApiServe
     maxMutatingRequestsInflight: o.maxMutatingRequestsInflight ?? 200,
     watchBookmarkIntervalMs: o.watchBookmarkIntervalMs ?? 60_000,
     compactionIntervalMs: o.compactionIntervalMs ?? 300_000,
+    authorizationMode: o.authorizationMode ?? [...defaultAuthorizationModes],
+    enableAdmissionPlugins: o.enableAdmissionPlugins ?? [],
+    disableAdmissionPlugins: o.disableAdmissionPlugins ?? [],
     etcdServers: o.etcdServers ?? [],
     etcdCAFile: o.etcdCAFile,
     etcdCertFile: o.etcdCertFile,
@@ -105,6 +116,8 @@ export function validateApiServerOptions(o: CompletedApiServerOptions): string[]
   }
   if (!o.dataDir) errs.push('--data-dir: required');
   if (o.requestTimeoutMs <= 0) errs.push('--request-timeout: must be positive');
+  errs.push(...validateAuthorizationModes(o.authorizationMode));
+  errs.push(...validateAdmissionPlugins(o.enableAdmissionPlugins, o.disableAdmissionPlugins));
   errs.push(...validateStoreOptions(o));
   return errs;
 }

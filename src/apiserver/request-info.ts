@@ -1,4 +1,6 @@
 // Turns a URL and method into what authorization and the handlers need (k8s apiserver RequestInfoFactory).
+import { parseFieldSelector, type Requirement } from '../api/selectors.js';
+
 export interface RequestInfo {
   isResourceRequest: boolean;
   path: string;
@@ -23,6 +25,20 @@ const methodVerbs: Record<string, string> = {
   GET: 'get',
   HEAD: 'get',
 };
+
+/** The parsed `fieldSelector` of a request; `undefined` when absent or malformed (the handler reports it). */
+export function fieldSelectorRequirements(url: URL): readonly Requirement[] | undefined {
+  const raw = url.searchParams.get('fieldSelector');
+  if (!raw) return undefined;
+  try {
+    return parseFieldSelector(raw).requirements;
+  } catch {
+    return undefined;
+  }
+}
+
+// apimachinery path.IsValidPathSegmentName.
+const isPathSegmentName = (n: string): boolean => n !== '.' && n !== '..' && !n.includes('/') && !n.includes('%');
 
 export function resolveRequestInfo(method: string, url: URL): RequestInfo {
   const path = url.pathname;
@@ -78,5 +94,11 @@ export function resolveRequestInfo(method: string, url: URL): RequestInfo {
   if (info.verb === 'delete' && info.name === '') info.verb = 'deletecollection';
   const watch = url.searchParams.get('watch');
   if ((info.verb === 'list' || info.verb === 'get') && (watch === 'true' || watch === '1')) info.verb = 'watch';
+  // A list or watch of one object by `fieldSelector=metadata.name=x` is authorized as that object (RBAC
+  // resourceNames, the Node authorizer), as upstream's RequestInfoFactory names it.
+  if ((info.verb === 'list' || info.verb === 'watch') && info.name === '') {
+    const name = fieldSelectorRequirements(url)?.find((r) => r.key === 'metadata.name' && r.op === '=')?.values[0];
+    if (name && isPathSegmentName(name)) info.name = name;
+  }
   return info;
 }

@@ -14,10 +14,12 @@ import { silentLogger, type Logger } from '../lib/log.js';
 import { checkStore, startCompaction } from '../storage/index.js';
 import { WatchMux } from '../storage/cacher/index.js';
 import type { Store } from '../storage/interface.js';
-import { AdmissionChain } from './admission/interface.js';
-import { namespaceLifecycle } from './admission/namespace-lifecycle.js';
+import { enabledAdmissionPlugins, newAdmissionChain } from './admission/index.js';
 import { unionAuthenticator, unionTokenAuthenticator, withAuthenticatedGroup } from './authn/interface.js';
 import { x509Authenticator } from './authn/x509.js';
+import { newAuthorizer, type AuthorizationMode } from './authz/modes.js';
+import { NodeAuthorizer } from './authz/node.js';
+import { NodeGraph, populateNodeGraph } from './authz/node-graph.js';
 import { RBACAuthorizer } from './authz/rbac.js';
 import { bootstrapPolicy } from './bootstrap.js';
 import { buildHandlerChain } from './chain.js';
@@ -51,7 +53,8 @@ export interface ApiServerDeps {
 export class ApiServer {
   readonly #server: Http2SecureServer;
   readonly #shutdown = new AbortController();
-  readonly #caches: ObjectCache[];
+  /** What must be loaded before the server is ready: the RBAC caches and the Node authorizer's graph. */
+  readonly #caches: { synced(): Promise<void> }[];
   readonly #sockets = new Set<TLSSocket>();
   readonly #stopCompaction: () => void;
   /** The one storage watch feeding every resource's watch cache. */
@@ -114,22 +117,47 @@ export class ApiServer {
     const roleBindings = new ObjectCache(rbacStore('rolebindings'));
     const clusterRoleBindings = new ObjectCache(rbacStore('clusterrolebindings'));
     this.#caches = [roles, clusterRoles, roleBindings, clusterRoleBindings];
-    const authorizer = new RBACAuthorizer({
+    const rbac = new RBACAuthorizer({
       getRole: (ns, name) => roles.get(ns, name) as never,
       getClusterRole: (name) => clusterRoles.get('', name) as never,
       listRoleBindings: (ns) => roleBindings.list(ns) as never,
       listClusterRoleBindings: () => clusterRoleBindings.list() as never,
     });
-    const namespaces = byResource('', 'namespaces')!;
-    const getNamespace = async (name: string): Promise<KubeObject | undefined> => {
-      try {
-        return await namespaces.get('', name);
-      } catch (err) {
-        if (err instanceof StatusError && err.reason === 'NotFound') return undefined;
-        throw err;
-      }
+    const nodeGraph = new NodeGraph();
+    const graphFeed = populateNodeGraph(byResource('', 'pods')!, nodeGraph, this.#shutdown.signal, log);
+    this.#caches.push({ synced: () => graphFeed.synced });
+    if (options.authorizationMode.includes('AlwaysAllow'))
+      log.warn(
+        { authorizationMode: options.authorizationMode },
+        'AUTHORIZATION IS OFF: --authorization-mode includes AlwaysAllow, so every authenticated request is allowed'
+      );
+    const authorizer = newAuthorizer(options.authorizationMode as AuthorizationMode[], {
+      node: new NodeAuthorizer(nodeGraph),
+      rbac,
+    });
+    // Live reads for admission: `undefined` when the object does not exist.
+    const getter = (group: string, resource: string) => {
+      const s = byResource(group, resource)!;
+      return async (namespace: string, name: string): Promise<KubeObject | undefined> => {
+        try {
+          return await s.get(namespace, name);
+        } catch (err) {
+          if (err instanceof StatusError && err.reason === 'NotFound') return undefined;
+          throw err;
+        }
+      };
     };
-    const admission = new AdmissionChain([namespaceLifecycle(getNamespace)]);
+    const [getNamespace, getNode] = [getter('', 'namespaces'), getter('', 'nodes')];
+    const admission = newAdmissionChain(
+      enabledAdmissionPlugins(options.enableAdmissionPlugins, options.disableAdmissionPlugins),
+      {
+        getNamespace: (name) => getNamespace('', name),
+        getServiceAccount: getter('', 'serviceaccounts'),
+        getPod: getter('', 'pods'),
+        getNode: (name) => getNode('', name),
+        authorizer,
+      }
+    );
     const openapi = new OpenAPIService(builtinResources, {
       title: 'Kubernetes',
       version: `v${kubernetesVersion.major}.${kubernetesVersion.minor}.${kubernetesVersion.patch}`,

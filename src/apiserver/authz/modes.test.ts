@@ -38,25 +38,25 @@ describe('authorization modes - validation', () => {
 describe('authorization modes - union', () => {
   const by = { node: fixed('noOpinion', 'node says no'), rbac: fixed('allow', 'rbac says yes') };
   test('modes run in order; noOpinion passes on', async () => {
-    const { authorizer } = newAuthorizer(['Node', 'RBAC'], by);
+    const authorizer = newAuthorizer(['Node', 'RBAC'], by);
     assert.deepEqual(await authorizer.authorize(attrs([])), { decision: 'allow', reason: 'rbac says yes' });
   });
   test('AlwaysDeny has no opinion, so a later mode still decides', async () => {
-    const { authorizer } = newAuthorizer(['AlwaysDeny', 'RBAC'], by);
+    const authorizer = newAuthorizer(['AlwaysDeny', 'RBAC'], by);
     assert.equal((await authorizer.authorize(attrs([]))).decision, 'allow');
-    const denyOnly = newAuthorizer(['AlwaysDeny'], by).authorizer;
+    const denyOnly = newAuthorizer(['AlwaysDeny'], by);
     assert.equal((await denyOnly.authorize(attrs([]))).decision, 'noOpinion');
   });
   test('system:masters is allowed whatever the modes', async () => {
-    const { authorizer } = newAuthorizer(['AlwaysDeny'], by);
+    const authorizer = newAuthorizer(['AlwaysDeny'], by);
     assert.equal((await authorizer.authorize(attrs(['system:masters']))).decision, 'allow');
   });
   test('without RBAC nothing from it is consulted', async () => {
-    const { authorizer } = newAuthorizer(['Node'], by);
+    const authorizer = newAuthorizer(['Node'], by);
     assert.deepEqual(await authorizer.authorize(attrs([])), { decision: 'noOpinion', reason: 'node says no' });
   });
   test('rule resolution is the union of the modes', () => {
-    const { ruleResolver } = newAuthorizer(['Node', 'RBAC'], by);
+    const ruleResolver = newAuthorizer(['Node', 'RBAC'], by);
     assert.equal(ruleResolver.rulesFor({ name: 'u', groups: [] }, 'default').incomplete, true);
   });
 });

@@ -48,13 +48,10 @@ export interface ModeAuthorizers {
 }
 
 /**
- * The request authorizer and the rule resolver (for SelfSubjectRulesReview) for validated `modes`. The
- * superuser authorizer comes first whatever the modes, as upstream; it has no rules to list.
+ * The authorizer for validated `modes`, which also resolves rules (SelfSubjectRulesReview). The superuser
+ * authorizer comes first whatever the modes, as upstream; it has no rules to list.
  */
-export function newAuthorizer(
-  modes: readonly AuthorizationMode[],
-  by: ModeAuthorizers
-): { authorizer: Authorizer; ruleResolver: RuleResolver } {
+export function newAuthorizer(modes: readonly AuthorizationMode[], by: ModeAuthorizers): Authorizer & RuleResolver {
   const chosen = modes.map((m) => {
     switch (m) {
       case 'AlwaysAllow':
@@ -67,8 +64,7 @@ export function newAuthorizer(
         return by.rbac;
     }
   });
-  return {
-    authorizer: unionAuthorizer(privilegedGroups(systemPrivilegedGroup), ...chosen),
-    ruleResolver: unionRuleResolver(...chosen),
-  };
+  const union = unionAuthorizer(privilegedGroups(systemPrivilegedGroup), ...chosen);
+  const rules = unionRuleResolver(...chosen);
+  return { authorize: (a) => union.authorize(a), rulesFor: (user, ns) => rules.rulesFor(user, ns) };
 }

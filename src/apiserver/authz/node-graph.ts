@@ -5,6 +5,8 @@
 // that watch does.
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/resource.js';
+import type { Logger } from '../../lib/log.js';
+import type { RegistryStore } from '../registry/store.js';
 import { isMirrorPod, podConfigMapNames, podPVCNames, podSecretNames } from './pod-references.js';
 
 export type VertexType = 'pod' | 'secret' | 'configmap' | 'persistentvolumeclaim' | 'serviceaccount';
@@ -77,4 +79,37 @@ export class NodeGraph {
       if (nodes.size === 0) this.#reach.delete(v);
     }
   }
+}
+
+/**
+ * Keeps `graph` in step with the pods until `signal` aborts, reading the pods' watch cache (no storage watch of
+ * its own); a watch that ends or fails starts over from a list. `synced` resolves after the first list.
+ */
+export function populateNodeGraph(
+  pods: RegistryStore,
+  graph: NodeGraph,
+  signal: AbortSignal,
+  log: Logger
+): { synced: Promise<void> } {
+  let markSynced!: () => void;
+  const synced = new Promise<void>((resolve) => (markSynced = resolve));
+  void (async () => {
+    while (!signal.aborted) {
+      try {
+        const list = await pods.list('', { resourceVersion: '0' });
+        graph.replace(list.items);
+        markSynced();
+        for await (const ev of pods.watch('', {}, Number(list.resourceVersion), signal)) {
+          if (ev.type === 'ERROR') break;
+          if (ev.type === 'DELETED') graph.remove(ev.object);
+          else if (ev.type === 'ADDED' || ev.type === 'MODIFIED') graph.upsert(ev.object);
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        log.warn({ err }, 'node authorizer: pod watch failed; listing again');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  })();
+  return { synced };
 }

@@ -3,6 +3,7 @@ import { newForbidden, StatusError } from '../../api/errors.js';
 import type { Authorizer, Attributes } from '../authz/interface.js';
 import { forbiddenMessage } from '../authz/interface.js';
 import type { Handler, RequestContext } from '../context.js';
+import { fieldSelectorRequirements } from '../request-info.js';
 
 export function attributesFor(ctx: RequestContext): Attributes {
   const ri = ctx.requestInfo;
@@ -17,6 +18,9 @@ export function attributesFor(ctx: RequestContext): Attributes {
     subresource: ri.subresource,
     namespace: ri.namespace,
     name: ri.name,
+    fieldSelector: ['list', 'watch', 'deletecollection'].includes(ri.verb)
+      ? fieldSelectorRequirements(ctx.url)
+      : undefined,
   };
 }
 
