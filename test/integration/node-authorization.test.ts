@@ -64,7 +64,7 @@ describe('node authorization (Node,RBAC + NodeRestriction)', () => {
   const cleanups: (() => Promise<void>)[] = [];
 
   before(async () => {
-    cp = await startTestControlPlane({ after: (fn) => void cleanups.push(fn) });
+    cp = await startTestControlPlane({ after: (fn: () => Promise<void>) => void cleanups.push(fn) });
     admin = await clientFor(cp, 'test-admin', ['system:masters']);
     n1 = await clientFor(cp, 'system:node:n1', ['system:nodes']);
     cleanups.push(async () => {
