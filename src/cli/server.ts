@@ -106,6 +106,41 @@ export const serverFlags = {
     type: 'string',
     help: 'The CA bundle published to every namespace as ConfigMap kube-root-ca.crt (default: the cluster CA).',
   },
+  'leader-elect': {
+    type: 'string',
+    help: 'Run the controllers only while this server holds the kube-system/kube-controller-manager Lease (true or false).',
+    default: 'true',
+  },
+  'leader-elect-lease-duration': {
+    type: 'string',
+    help: 'How long a standby waits after the last observed renewal before it takes the lead.',
+    default: '15s',
+  },
+  'leader-elect-renew-deadline': {
+    type: 'string',
+    help: 'How long the leader keeps trying to renew before it stops leading.',
+    default: '10s',
+  },
+  'leader-elect-retry-period': {
+    type: 'string',
+    help: 'The time between attempts to acquire or renew the lease.',
+    default: '2s',
+  },
+  'identity-lease-duration-seconds': {
+    type: 'string',
+    help: "The duration of this API server's identity Lease in kube-system, in seconds.",
+    default: '15',
+  },
+  'identity-lease-renew-interval-seconds': {
+    type: 'string',
+    help: "The interval of renewing this API server's identity Lease, in seconds.",
+    default: '5',
+  },
+  'default-watch-cache-size': {
+    type: 'string',
+    help: "Events each resource's watch cache keeps for watches that start in the past.",
+    default: '1000',
+  },
 } as const;
 
 export function apiServerOptionsFromFlags(
@@ -137,9 +172,21 @@ export function apiServerOptionsFromFlags(
     etcdCertFile: f['etcd-certfile'],
     etcdKeyFile: f['etcd-keyfile'],
     etcdPrefix: f['etcd-prefix'],
+    identityLeaseDurationMs: secondsFlag('identity-lease-duration-seconds', f['identity-lease-duration-seconds'], errs),
+    identityLeaseRenewIntervalMs: secondsFlag(
+      'identity-lease-renew-interval-seconds',
+      f['identity-lease-renew-interval-seconds'],
+      errs
+    ),
+    watchCacheSize: intFlag('default-watch-cache-size', f['default-watch-cache-size'], errs),
   };
   if (errs.length) throw new UsageError(errs.map((e) => `error: ${e}`).join('\n'));
   return o;
+}
+
+function secondsFlag(name: string, v: string | undefined, errs: string[]): number | undefined {
+  const n = intFlag(name, v, errs);
+  return n === undefined ? undefined : n * 1000;
 }
 
 export function controllerOptionsFromFlags(
@@ -151,6 +198,12 @@ export function controllerOptionsFromFlags(
     clusterSigningKeyFile: f['cluster-signing-key-file'],
     clusterSigningDurationMs: durationFlag('cluster-signing-duration', f['cluster-signing-duration'], errs),
     rootCAFile: f['root-ca-file'],
+    leaderElection: {
+      leaderElect: f['leader-elect'] !== 'false',
+      leaseDurationMs: durationFlag('leader-elect-lease-duration', f['leader-elect-lease-duration'], errs),
+      renewDeadlineMs: durationFlag('leader-elect-renew-deadline', f['leader-elect-renew-deadline'], errs),
+      retryPeriodMs: durationFlag('leader-elect-retry-period', f['leader-elect-retry-period'], errs),
+    },
   };
   if (errs.length) throw new UsageError(errs.map((e) => `error: ${e}`).join('\n'));
   return o;

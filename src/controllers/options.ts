@@ -1,4 +1,6 @@
 // The controllers' options, named as kube-controller-manager's flags (options → complete → validate).
+import { validateLeaderElection, type LeaderElectionOptions } from './leaderelection.js';
+
 export interface ControllerManagerOptions {
   /** `--cluster-signing-cert-file`: the CA the CSR signer issues from. @default the cluster CA */
   clusterSigningCertFile?: string;
@@ -8,6 +10,8 @@ export interface ControllerManagerOptions {
   clusterSigningDurationMs?: number;
   /** `--root-ca-file`: the bundle published as `kube-root-ca.crt`. @default the cluster CA certificate */
   rootCAFile?: string;
+  /** `--leader-elect` (@default true) and the `--leader-elect-*` durations. */
+  leaderElection?: LeaderElectionOptions & { leaderElect?: boolean };
 }
 
 /** Every problem at once, each naming its flag. */
@@ -17,5 +21,6 @@ export function validateControllerManagerOptions(o: ControllerManagerOptions): s
     errs.push('--cluster-signing-cert-file and --cluster-signing-key-file must be given together');
   if (o.clusterSigningDurationMs !== undefined && !(o.clusterSigningDurationMs > 0))
     errs.push('--cluster-signing-duration: must be positive');
+  if (o.leaderElection) errs.push(...validateLeaderElection(o.leaderElection));
   return errs;
 }
