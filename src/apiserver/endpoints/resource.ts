@@ -53,7 +53,8 @@ export async function serveResource(
     });
   const def = store.def;
   const ns = def.namespaced ? ri.namespace : '';
-  if (def.namespaced && !ns && ri.name)
+  // A cluster-wide list or watch may carry a name (from fieldSelector=metadata.name=…); a get or write may not.
+  if (def.namespaced && !ns && ri.name && ri.verb !== 'list' && ri.verb !== 'watch')
     throw newBadRequest(`the server could not find the requested resource: ${def.resource} is namespaced`);
   if (!def.namespaced && ri.namespace && ri.resource !== 'namespaces')
     throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
