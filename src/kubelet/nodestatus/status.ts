@@ -1,0 +1,160 @@
+// Node registration and status (upstream kubelet_node_status.go): create the Node (or adopt an existing one),
+// then check its status every nodeStatusUpdateFrequency and write nodes/status when something changed or
+// nodeStatusReportFrequency has passed; the Lease carries liveness in between.
+import type { Node, NodeStatus } from 'kubernetes-types/core/v1.js';
+import { isAlreadyExists } from '../../api/errors.js';
+import type { KubeClient } from '../../lib/kube-client.js';
+import type { Logger } from '../../lib/log.js';
+import { evictionMemoryBytes, nodeConditions } from './conditions.js';
+import { NodeLease } from './lease.js';
+import { machineStats, nodeArch, nodeInfo } from './machine.js';
+
+export interface NodeStatusOptions {
+  nodeName: string;
+  nodeIP: string;
+  hostname: string;
+  rootDir: string;
+  labels: Record<string, string>;
+  registerNode: boolean;
+  maxPods: number;
+  port: number;
+  nodeStatusUpdateFrequencyMs: number;
+  nodeStatusReportFrequencyMs: number;
+  nodeLeaseDurationSeconds: number;
+}
+
+const ki = (bytes: number): string => `${Math.floor(bytes / 1024)}Ki`;
+
+export class NodeStatusManager {
+  #node?: Node;
+  #lastReported = 0;
+  #lastKey = '';
+  #timer?: NodeJS.Timeout;
+  readonly lease: NodeLease;
+  readonly #info = nodeInfo();
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly opts: NodeStatusOptions,
+    private readonly log: Logger
+  ) {
+    this.lease = new NodeLease(
+      client,
+      opts.nodeName,
+      opts.nodeLeaseDurationSeconds,
+      log,
+      () => this.#node?.metadata?.uid
+    );
+  }
+
+  /** capacity and allocatable (allocatable = capacity less the eviction thresholds). */
+  resources(): { capacity: Record<string, string>; allocatable: Record<string, string> } {
+    const m = machineStats(this.opts.rootDir);
+    return {
+      capacity: {
+        cpu: String(m.cpus),
+        memory: ki(m.memoryBytes),
+        pods: String(this.opts.maxPods),
+        'ephemeral-storage': ki(m.diskBytes),
+      },
+      allocatable: {
+        cpu: String(m.cpus),
+        memory: ki(Math.max(0, m.memoryBytes - evictionMemoryBytes)),
+        pods: String(this.opts.maxPods),
+        'ephemeral-storage': String(Math.floor(m.diskBytes * 0.9)),
+      },
+    };
+  }
+
+  #status(): NodeStatus {
+    const m = machineStats(this.opts.rootDir);
+    return {
+      ...this.resources(),
+      conditions: nodeConditions(this.#node?.status?.conditions, m, { ok: true }),
+      addresses: [
+        { type: 'InternalIP', address: this.opts.nodeIP },
+        { type: 'Hostname', address: this.opts.hostname },
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: this.opts.port } },
+      nodeInfo: this.#info as unknown as NodeStatus['nodeInfo'],
+    };
+  }
+
+  #labels(): Record<string, string> {
+    return {
+      'beta.kubernetes.io/arch': nodeArch(),
+      'beta.kubernetes.io/os': 'linux',
+      'kubernetes.io/arch': nodeArch(),
+      'kubernetes.io/hostname': this.opts.hostname,
+      'kubernetes.io/os': 'linux',
+      ...this.opts.labels,
+    };
+  }
+
+  /** Registers the node (when --register-node) and starts the status loop and the lease. */
+  async start(): Promise<void> {
+    const name = this.opts.nodeName;
+    if (this.opts.registerNode) {
+      try {
+        this.#node = await this.client.request<Node>('POST', '/api/v1/nodes', {
+          apiVersion: 'v1',
+          kind: 'Node',
+          metadata: { name, labels: this.#labels() },
+          spec: {},
+          status: this.#status(),
+        });
+        this.log.info({ node: name }, 'registered the node');
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+        // Already registered (a restart): keep the object, make sure our labels are on it.
+        this.#node = await this.client.request<Node>(
+          'PATCH',
+          `/api/v1/nodes/${name}`,
+          { metadata: { labels: this.#labels() } },
+          'application/merge-patch+json'
+        );
+      }
+    } else this.#node = await this.client.get<Node>(`/api/v1/nodes/${name}`);
+    await this.update(true);
+    this.lease.start();
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    this.#timer = setTimeout(() => {
+      void this.update(false)
+        .catch((err: unknown) =>
+          this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'failed to update the node status')
+        )
+        .finally(() => this.#schedule());
+    }, this.opts.nodeStatusUpdateFrequencyMs);
+  }
+
+  /** Writes nodes/status when it changed (heartbeat times aside) or the report interval has passed. */
+  async update(force: boolean): Promise<void> {
+    const status = this.#status();
+    const key = JSON.stringify({
+      ...status,
+      conditions: status.conditions!.map((c) => ({ ...c, lastHeartbeatTime: '' })),
+    });
+    if (!force && key === this.#lastKey && Date.now() - this.#lastReported < this.opts.nodeStatusReportFrequencyMs)
+      return;
+    this.#node = await this.client.request<Node>(
+      'PATCH',
+      `/api/v1/nodes/${this.opts.nodeName}/status`,
+      { status },
+      'application/merge-patch+json'
+    );
+    this.#lastKey = key;
+    this.#lastReported = Date.now();
+  }
+
+  get node(): Node | undefined {
+    return this.#node;
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.lease.stop();
+  }
+}

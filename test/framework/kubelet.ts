@@ -1,0 +1,89 @@
+// startTestKubelet() for tests: a kubelet in this process against a test control plane, with a client
+// certificate for system:node:<name> issued from the control plane's CA, temp root and log dirs, node IP
+// 127.0.0.1. On test end the kubelet stops and every container shim it started is killed by pid.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kubelet } from '../../src/kubelet/kubelet.js';
+import {
+  completeKubeletOptions,
+  validateKubeletOptions,
+  type KubeletConfiguration,
+} from '../../src/kubelet/options.js';
+import { newLogger } from '../../src/lib/log.js';
+import { issueCertificate, kubeconfig, writeKeyFile } from '../../src/pki/index.js';
+import type { TestControlPlane } from './control-plane.js';
+
+type Hook = { after(fn: () => Promise<void>): void };
+
+export interface TestKubelet {
+  kubelet: Kubelet;
+  nodeName: string;
+  rootDir: string;
+  podLogsDir: string;
+  kubeconfigPath: string;
+  /** Stops the kubelet and starts a new one on the same directories (pods keep running). */
+  restart(): Promise<Kubelet>;
+}
+
+export async function startTestKubelet(
+  t: Hook,
+  cp: TestControlPlane,
+  opts: { nodeName?: string; config?: KubeletConfiguration } = {}
+): Promise<TestKubelet> {
+  const nodeName = opts.nodeName ?? 'node-1';
+  const dir = await mkdtemp(join(tmpdir(), 'hubspoke-kubelet-'));
+  const { ca } = cp.server.pki;
+  const cert = await issueCertificate({
+    ca,
+    commonName: `system:node:${nodeName}`,
+    organizations: ['system:nodes'],
+    usages: ['client'],
+    validityMs: 3600_000,
+  });
+  const kubeconfigPath = join(dir, 'kubelet.kubeconfig');
+  await writeKeyFile(
+    kubeconfigPath,
+    kubeconfig({ server: cp.url, caPem: ca.cert, clientCertPem: cert.cert, clientKeyPem: cert.key, user: nodeName })
+  );
+  const rootDir = join(dir, 'root');
+  const podLogsDir = join(dir, 'pods');
+  const { options, errors } = await completeKubeletOptions({
+    kubeconfig: kubeconfigPath,
+    hostnameOverride: nodeName,
+    nodeIP: '127.0.0.1',
+    rootDir,
+    overrides: { podLogsDir, ...opts.config },
+  });
+  errors.push(...validateKubeletOptions(options));
+  if (errors.length) throw new Error(errors.join('\n'));
+  const log = newLogger({ format: 'json', level: process.env.HUBSPOKE_TEST_LOG_LEVEL ?? 'silent' });
+  const shims = new Set<number>();
+  let kubelet = await Kubelet.start(options, log);
+  const tk: TestKubelet = {
+    kubelet,
+    nodeName,
+    rootDir,
+    podLogsDir,
+    kubeconfigPath,
+    async restart() {
+      for (const pid of kubelet.runtime.shimPids()) shims.add(pid);
+      await kubelet.stop();
+      kubelet = await Kubelet.start(options, log);
+      tk.kubelet = kubelet;
+      return kubelet;
+    },
+  };
+  t.after(async () => {
+    for (const pid of kubelet.runtime.shimPids()) shims.add(pid);
+    await kubelet.stop();
+    for (const pid of shims)
+      try {
+        process.kill(pid, 'SIGKILL'); // the shim's sandbox dies with it (--die-with-parent)
+      } catch {
+        // already gone
+      }
+    await rm(dir, { recursive: true, force: true });
+  });
+  return tk;
+}
