@@ -6,6 +6,7 @@ import { validateStoreOptions } from '../storage/index.js';
 import { validateAdmissionPlugins } from './admission/index.js';
 import { defaultAuthorizationModes, validateAuthorizationModes } from './authz/modes.js';
 import { parseIPv4CIDR } from './registry/allocator.js';
+import { defaultServiceAccountIssuer } from './authn/serviceaccount-token.js';
 
 export interface ApiServerOptions {
   /** @default 6443 */
@@ -32,7 +33,10 @@ export interface ApiServerOptions {
   watchBookmarkIntervalMs?: number;
   /** Events each resource's watch cache keeps for watches that start in the past. @default 1000 */
   watchCacheSize?: number;
-  /** Events one watcher may fall behind before it is cut off (the client re-lists). @default 1000 */
+  /**
+   * Events one watcher may fall behind before it is cut off (the client re-lists). By default as many as the window
+   * holds: a watcher further behind could not resume from the window anyway. @default watchCacheSize
+   */
   watcherBufferSize?: number;
   /** How often old revisions are compacted; 0 disables. @default 300000 (upstream --etcd-compaction-interval 5m) */
   compactionIntervalMs?: number;
@@ -54,14 +58,45 @@ export interface ApiServerOptions {
 
 export type CompletedApiServerOptions = Required<
   Omit<
+  /** --anonymous-auth: requests without credentials become system:anonymous. @default false (upstream: true) */
+  anonymousAuth?: boolean;
+  /** --token-auth-file: static bearer tokens, `token,user,uid[,"groups"]`. CIS 1.2.2: leave unset. */
+  tokenAuthFile?: string;
+  /** --enable-bootstrap-token-auth: kube-system bootstrap-token-* Secrets authenticate. @default true */
+  enableBootstrapTokenAuth?: boolean;
+  /** --service-account-issuer (repeatable): the first issues tokens, all are accepted. @default [https://kubernetes.default.svc.cluster.local] */
+  serviceAccountIssuers?: string[];
+  /** --api-audiences: what a token must be meant for to authenticate to this server. @default the issuers */
+  apiAudiences?: string[];
+  /** --service-account-key-file (repeatable): extra PEM keys that verify service-account tokens. @default [] */
+  serviceAccountKeyFiles?: string[];
+  /** --service-account-signing-key-file: the private key tokens are signed with. @default <pki>/sa.key, generated */
+  serviceAccountSigningKeyFile?: string;
+  /** --service-account-max-token-expiration in seconds; 0 = no cap. @default 0 */
+  serviceAccountMaxTokenExpirationSeconds?: number;
+  /** --service-account-extend-token-expiration: pod-bound 3607 s tokens really last a year (with warnafter). @default true */
+  serviceAccountExtendTokenExpiration?: boolean;
+  /** --service-account-jwks-uri in the OIDC discovery document. @default <advertise address>/openid/v1/jwks */
+  serviceAccountJwksUri?: string;
     ApiServerOptions,
-    'tlsCertFile' | 'tlsPrivateKeyFile' | 'clientCAFile' | 'etcdCAFile' | 'etcdCertFile' | 'etcdKeyFile'
+    | 'tlsCertFile'
+    | 'tlsPrivateKeyFile'
+    | 'clientCAFile'
+    | 'etcdCAFile'
+    | 'etcdCertFile'
+    | 'etcdKeyFile'
+    | 'tokenAuthFile'
+    | 'serviceAccountSigningKeyFile'
+    | 'serviceAccountJwksUri'
   >
 > & {
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
   clientCAFile?: string;
   etcdCAFile?: string;
+  tokenAuthFile?: string;
+  serviceAccountSigningKeyFile?: string;
+  serviceAccountJwksUri?: string;
   etcdCertFile?: string;
   etcdKeyFile?: string;
   hostname: string;
@@ -74,6 +109,7 @@ export function completeApiServerOptions(o: ApiServerOptions): CompletedApiServe
     securePort: o.securePort ?? 6443,
     bindAddress,
     advertiseAddress:
+  const issuers = o.serviceAccountIssuers?.length ? o.serviceAccountIssuers : [defaultServiceAccountIssuer];
       o.advertiseAddress ?? (bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress),
     tlsCertFile: o.tlsCertFile,
     tlsPrivateKeyFile: o.tlsPrivateKeyFile,
@@ -97,6 +133,16 @@ export function completeApiServerOptions(o: ApiServerOptions): CompletedApiServe
     watcherBufferSize: o.watcherBufferSize ?? 1000,
     hostname: hostname(),
     pkiDir: join(o.dataDir, 'pki'),
+    anonymousAuth: o.anonymousAuth ?? false,
+    tokenAuthFile: o.tokenAuthFile,
+    enableBootstrapTokenAuth: o.enableBootstrapTokenAuth ?? true,
+    serviceAccountIssuers: issuers,
+    apiAudiences: o.apiAudiences?.length ? o.apiAudiences : issuers,
+    serviceAccountKeyFiles: o.serviceAccountKeyFiles ?? [],
+    serviceAccountSigningKeyFile: o.serviceAccountSigningKeyFile,
+    serviceAccountMaxTokenExpirationSeconds: o.serviceAccountMaxTokenExpirationSeconds ?? 0,
+    serviceAccountExtendTokenExpiration: o.serviceAccountExtendTokenExpiration ?? true,
+    serviceAccountJwksUri: o.serviceAccountJwksUri,
   });
 }
 
@@ -121,3 +167,8 @@ export function validateApiServerOptions(o: CompletedApiServerOptions): string[]
   errs.push(...validateStoreOptions(o));
   return errs;
 }
+  for (const iss of o.serviceAccountIssuers)
+    if (iss.includes(':') && !URL.canParse(iss))
+      errs.push(`--service-account-issuer: "${iss}" contains a ':' but is not a valid URL`);
+  if (o.serviceAccountMaxTokenExpirationSeconds !== 0 && o.serviceAccountMaxTokenExpirationSeconds < 3600)
+    errs.push('--service-account-max-token-expiration: must be at least 1h (or 0 for no maximum)');

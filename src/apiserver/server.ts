@@ -5,7 +5,7 @@ import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Registry } from 'prom-client';
-import type { KubeObject } from '../api/resource.js';
+import { allVerbs, type KubeObject } from '../api/resource.js';
 import { coreToEventsV1, eventsV1ToCore } from '../api/conversion/events.js';
 import { builtinResources, apiGroupOrder } from '../api/resources/index.js';
 import { OpenAPIService } from '../api/openapi/index.js';
@@ -15,8 +15,7 @@ import { checkStore, startCompaction } from '../storage/index.js';
 import { WatchMux } from '../storage/cacher/index.js';
 import type { Store } from '../storage/interface.js';
 import { enabledAdmissionPlugins, newAdmissionChain } from './admission/index.js';
-import { unionAuthenticator, unionTokenAuthenticator, withAuthenticatedGroup } from './authn/interface.js';
-import { x509Authenticator } from './authn/x509.js';
+import { buildAuthentication, loadAuthenticationFiles, type AuthenticationFiles } from './authn/config.js';
 import { newAuthorizer, type AuthorizationMode } from './authz/modes.js';
 import { NodeAuthorizer } from './authz/node.js';
 import { NodeGraph, populateNodeGraph } from './authz/node-graph.js';
@@ -38,6 +37,8 @@ import { Subresources } from './registry/subresources.js';
 import { Reviews } from './registry/reviews.js';
 import { accessReviews } from './registry/authorization/access-reviews.js';
 import { authenticationReviews } from './registry/authentication/reviews.js';
+import { tokenRequestHandler } from './registry/authentication/token-request.js';
+import { jwksPath, OpenIDMetadata } from './endpoints/openid.js';
 import { unknownFieldsFinder } from './endpoints/unknown-fields.js';
 import { resolveRequestInfo } from './request-info.js';
 import { StatusError } from '../api/errors.js';
@@ -70,7 +71,8 @@ export class ApiServer {
     readonly store: Store,
     readonly log: Logger,
     pki: Awaited<ReturnType<typeof ensureClusterPKI>>,
-    tls: { cert: string; key: string; clientCA: string }
+    tls: { cert: string; key: string; clientCA: string },
+    authnFiles: AuthenticationFiles
   ) {
     this.pki = pki;
     this.metricsRegistry = new Registry();
@@ -89,17 +91,9 @@ export class ApiServer {
       if (resource === 'services') return serviceHooks(store, options.serviceClusterIPRange);
       return undefined;
     };
-    // The reviews are answered, never stored: they get no registry store. The authorizer they consult reads
-    // the RBAC caches, which exist only once the stores do, so it is resolved when a review arrives.
-    const reviews = new Reviews([
-      ...authenticationReviews({ tokens: unionTokenAuthenticator(), apiAudiences: [], log }),
-      ...accessReviews(
-        { authorize: (a) => authorizer.authorize(a) },
-        { rulesFor: (user, ns) => authorizer.rulesFor(user, ns) }
-      ),
-    ]);
     for (const def of builtinResources) {
-      if (reviews.has(def)) continue;
+      // The create-only reviews are answered by `reviews` below, never stored: they get no registry store.
+      if (!(def.verbs ?? allVerbs).includes('get')) continue;
       // core/v1 and events.k8s.io/v1 Events are one resource, stored in the core shape.
       const conversion =
         def.group === 'events.k8s.io' ? { toStorage: eventsV1ToCore, fromStorage: coreToEventsV1 } : undefined;
@@ -158,14 +152,45 @@ export class ApiServer {
         authorizer,
       }
     );
+    // What service-account and bootstrap tokens are checked against, read live so a deletion counts at once.
+    const boundObjects = {
+      getServiceAccount: getter('', 'serviceaccounts'),
+      getPod: getter('', 'pods'),
+      getSecret: getter('', 'secrets'),
+      getNode: (name: string) => getNode('', name),
+    };
+    const authentication = buildAuthentication(options, authnFiles, boundObjects);
+    const reviews = new Reviews([
+      ...authenticationReviews({ tokens: authentication.tokens, apiAudiences: options.apiAudiences, log }),
+      ...accessReviews(authorizer, authorizer),
+    ]);
+    const openID = new OpenIDMetadata(
+      options.serviceAccountIssuers[0]!,
+      () => options.serviceAccountJwksUri ?? `${this.address}${jwksPath}`,
+      authnFiles.serviceAccountKeys
+    );
     const openapi = new OpenAPIService(builtinResources, {
       title: 'Kubernetes',
       version: `v${kubernetesVersion.major}.${kubernetesVersion.minor}.${kubernetesVersion.patch}`,
     });
+    const subresources = new Subresources(admission);
+    subresources.register(
+      '',
+      'serviceaccounts',
+      'token',
+      tokenRequestHandler({
+        keys: authnFiles.serviceAccountKeys,
+        issuer: options.serviceAccountIssuers[0]!,
+        apiAudiences: options.apiAudiences,
+        maxExpirationSeconds: options.serviceAccountMaxTokenExpirationSeconds,
+        extendExpiration: options.serviceAccountExtendTokenExpiration,
+        getter: boundObjects,
+      })
+    );
     const endpoints: EndpointsConfig = {
       resources: { lookup: (g, v, r) => stores.get(`${g}/${v}/${r}`), byResource },
       admission,
-      subresources: new Subresources(admission),
+      subresources,
       unknownFields: unknownFieldsFinder(),
       bookmarkIntervalMs: options.watchBookmarkIntervalMs,
       log,
@@ -209,6 +234,7 @@ export class ApiServer {
         return serveResource(ctx, req, res, endpoints);
       }
       if (discovery.serve(ctx, req, res)) return;
+      if (await openID.serve(ctx, req, res)) return;
       if (await health.serve(ctx, req, res)) return;
       if (ctx.url.pathname === '/metrics') {
         return writeBody(ctx, req, res, 200, await this.metricsRegistry.metrics(), this.metricsRegistry.contentType);
@@ -228,7 +254,7 @@ export class ApiServer {
     };
     const metrics = newRequestMetrics(this.metricsRegistry);
     const chain = buildHandlerChain(api, {
-      authenticator: withAuthenticatedGroup(unionAuthenticator(x509Authenticator())),
+      authenticator: authentication.request,
       authorizer,
       limits: { readonly: options.maxRequestsInflight, mutating: options.maxMutatingRequestsInflight },
       requestTimeoutMs: options.requestTimeoutMs,
@@ -293,7 +319,8 @@ export class ApiServer {
       key: options.tlsPrivateKeyFile ? await readFile(options.tlsPrivateKeyFile, 'utf8') : pki.apiserver.key,
       clientCA: options.clientCAFile ? await readFile(options.clientCAFile, 'utf8') : pki.ca.cert,
     };
-    const server = new ApiServer(options, deps.store, log, pki, tls);
+    const authnFiles = await loadAuthenticationFiles(options, log);
+    const server = new ApiServer(options, deps.store, log, pki, tls, authnFiles);
     await bootstrapPolicy(server.stores, log);
     await Promise.all(server.#caches.map((c) => c.synced()));
     await new Promise<void>((resolve, reject) => {

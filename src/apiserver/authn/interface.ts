@@ -1,5 +1,6 @@
 // The authentication seam (k8s apiserver pkg/authentication/authenticator): a request in, a user or null out.
 import type { Request } from '../context.js';
+import { newUnauthorized } from '../../api/errors.js';
 import type { UserInfo } from '../authz/interface.js';
 
 export interface Authenticator {
@@ -103,7 +104,9 @@ export function bearerTokenAuthenticator(tokens: TokenAuthenticator, apiAudience
       const m = bearerRegexp.exec(header);
       if (!m) return null;
       const r = await tokens.authenticateToken(m[1]!, apiAudiences);
-      return r?.user ?? null;
+      // A token was presented and nobody knows it: a bad credential (401), never anonymous.
+      if (!r) throw newUnauthorized('invalid bearer token');
+      return r.user;
     },
   };
 }

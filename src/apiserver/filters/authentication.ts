@@ -11,9 +11,10 @@ export function withAuthentication(next: Handler, authn: Authenticator, log: Log
     try {
       user = await authn.authenticate(req);
     } catch (err) {
-      log.debug(
+      // Which check failed (expired, wrong audience, unknown kid, bound pod deleted…) is said here, only.
+      log.info(
         { err: err instanceof Error ? err.message : String(err), path: ctx.url.pathname },
-        'authentication failed'
+        'Unable to authenticate the request'
       );
       // The client learns only that it is not authenticated; the reason is in the server's log.
       throw newUnauthorized();
