@@ -11,6 +11,10 @@ import { runCSRApprover } from './csr-approver.js';
 import { defaultClusterSigningDurationMs, runCSRSigner } from './csr-signer.js';
 import { runKubernetesServiceController, type APIServerEndpoint } from './kubernetes-service.js';
 import { runNamespaceController } from './namespace.js';
+import { runNodeLifecycleController } from './node-lifecycle.js';
+import { runEndpointsController } from './endpoints.js';
+import { runEndpointSliceController } from './endpointslice.js';
+import { runScheduler } from './scheduler.js';
 import type { ControllerManagerOptions } from './options.js';
 import { runRootCAPublisher } from './root-ca-publisher.js';
 import { runServiceAccountController } from './serviceaccounts.js';
@@ -27,7 +31,13 @@ export const controllerServiceAccounts = {
   csrSigner: 'certificate-controller',
   // Upstream runs this inside kube-apiserver as system:apiserver (a system:masters member); hubspoke's own name.
   kubernetesService: 'kubernetes-service-controller',
+  nodeLifecycle: 'node-controller',
+  endpoints: 'endpoint-controller',
+  endpointSlice: 'endpointslice-controller',
 } as const;
+
+/** The scheduler is its own component upstream, with its own user (bound to system:kube-scheduler). */
+export const schedulerUser = 'system:kube-scheduler';
 
 export interface ControllersConfig {
   /** The API server's URL. */
@@ -60,13 +70,13 @@ export async function startControllers(cfg: ControllersConfig): Promise<RunningC
 
   const stop = new AbortController();
   const clients = new Map<string, KubeClient>();
-  const clientFor = async (serviceAccount: string): Promise<KubeClient> => {
-    const existing = clients.get(serviceAccount);
+  const clientForUser = async (user: string, groups: string[], agent: string): Promise<KubeClient> => {
+    const existing = clients.get(user);
     if (existing) return existing;
     const { cert, key } = await issueCertificate({
       ca: cfg.ca,
-      commonName: `system:serviceaccount:kube-system:${serviceAccount}`,
-      organizations: ['system:serviceaccounts', 'system:serviceaccounts:kube-system'],
+      commonName: user,
+      organizations: groups,
       usages: ['client'],
       validityMs: certificateValidityMs,
     });
@@ -75,11 +85,17 @@ export async function startControllers(cfg: ControllersConfig): Promise<RunningC
       caPem: cfg.ca.cert,
       certPem: cert,
       keyPem: key,
-      userAgent: `hubspoke-controller-manager/${serviceAccount}`,
+      userAgent: agent,
     });
-    clients.set(serviceAccount, client);
+    clients.set(user, client);
     return client;
   };
+  const clientFor = (serviceAccount: string): Promise<KubeClient> =>
+    clientForUser(
+      `system:serviceaccount:kube-system:${serviceAccount}`,
+      ['system:serviceaccounts', 'system:serviceaccounts:kube-system'],
+      `hubspoke-controller-manager/${serviceAccount}`
+    );
   const sa = controllerServiceAccounts;
   const logFor = (component: string): Logger => cfg.log.child({ component });
   const runs: [string, KubeClient, (client: KubeClient, log: Logger) => Promise<void>][] = [
@@ -113,6 +129,18 @@ export async function startControllers(cfg: ControllersConfig): Promise<RunningC
           clusterIP: firstServiceIP(cfg.serviceClusterIPRange),
           local: cfg.local,
         }),
+    ],
+    [
+      'nodelifecycle',
+      await clientFor(sa.nodeLifecycle),
+      (c, l) => runNodeLifecycleController(c, l, stop.signal, o.nodeLifecycle),
+    ],
+    ['endpoint', await clientFor(sa.endpoints), (c, l) => runEndpointsController(c, l, stop.signal)],
+    ['endpointslice', await clientFor(sa.endpointSlice), (c, l) => runEndpointSliceController(c, l, stop.signal)],
+    [
+      'scheduler',
+      await clientForUser(schedulerUser, [], 'hubspoke-scheduler'),
+      (c, l) => runScheduler(c, l, stop.signal, o.scheduler),
     ],
   ];
   for (const [name, client, run] of runs) {

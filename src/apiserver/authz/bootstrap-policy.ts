@@ -447,6 +447,24 @@ export function controllerClusterRoles(): ClusterRole[] {
       ),
       rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
     ]),
+    controllerRole('node-controller', [
+      rule(['delete', 'get', 'list', 'patch', 'update', 'watch'], [''], ['nodes']),
+      rule(['patch', 'update'], [''], ['nodes/status']),
+      rule(['patch', 'update'], [''], ['pods/status']),
+      rule(['delete', 'get', 'list', 'watch'], [''], ['pods']),
+      // The node leases it reads kubelets' heartbeats from.
+      rule(listWatch, ['coordination.k8s.io'], ['leases']),
+    ]),
+    controllerRole('endpoint-controller', [
+      rule(['get', 'list', 'watch'], [''], ['pods', 'services']),
+      rule(['create', 'delete', 'get', 'list', 'update', 'watch'], [''], ['endpoints']),
+      rule(['create'], [''], ['endpoints/restricted']),
+    ]),
+    controllerRole('endpointslice-controller', [
+      rule(['get', 'list', 'watch'], [''], ['nodes', 'pods', 'services']),
+      rule(['update'], [''], ['services/finalizers']),
+      rule(['create', 'delete', 'get', 'list', 'update', 'watch'], ['discovery.k8s.io'], ['endpointslices']),
+    ]),
     // hubspoke's approver also approves kubelet serving CSRs whose names are the node's own (upstream leaves
     // them to the administrator), so the certificate controller may approve that signer and read Nodes.
     clusterRole('hubspoke:kubelet-serving-approver', [
@@ -464,6 +482,9 @@ export function controllerClusterRoleBindings(): ClusterRoleBinding[] {
     bind('service-account-controller'),
     bind('root-ca-cert-publisher'),
     bind('certificate-controller'),
+    bind('node-controller'),
+    bind('endpoint-controller'),
+    bind('endpointslice-controller'),
     clusterBinding('hubspoke:kubelet-serving-approver', [serviceAccount('certificate-controller')]),
   ];
 }
