@@ -54,10 +54,6 @@ export interface ApiServerOptions {
   etcdKeyFile?: string;
   /** The prefix of every key in etcd (--etcd-prefix). @default '/registry' */
   etcdPrefix?: string;
-}
-
-export type CompletedApiServerOptions = Required<
-  Omit<
   /** --anonymous-auth: requests without credentials become system:anonymous. @default false (upstream: true) */
   anonymousAuth?: boolean;
   /** --token-auth-file: static bearer tokens, `token,user,uid[,"groups"]`. CIS 1.2.2: leave unset. */
@@ -78,6 +74,10 @@ export type CompletedApiServerOptions = Required<
   serviceAccountExtendTokenExpiration?: boolean;
   /** --service-account-jwks-uri in the OIDC discovery document. @default <advertise address>/openid/v1/jwks */
   serviceAccountJwksUri?: string;
+}
+
+export type CompletedApiServerOptions = Required<
+  Omit<
     ApiServerOptions,
     | 'tlsCertFile'
     | 'tlsPrivateKeyFile'
@@ -90,13 +90,13 @@ export type CompletedApiServerOptions = Required<
     | 'serviceAccountJwksUri'
   >
 > & {
+  tokenAuthFile?: string;
+  serviceAccountSigningKeyFile?: string;
+  serviceAccountJwksUri?: string;
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
   clientCAFile?: string;
   etcdCAFile?: string;
-  tokenAuthFile?: string;
-  serviceAccountSigningKeyFile?: string;
-  serviceAccountJwksUri?: string;
   etcdCertFile?: string;
   etcdKeyFile?: string;
   hostname: string;
@@ -105,11 +105,11 @@ export type CompletedApiServerOptions = Required<
 
 export function completeApiServerOptions(o: ApiServerOptions): CompletedApiServerOptions {
   const bindAddress = o.bindAddress ?? '0.0.0.0';
+  const issuers = o.serviceAccountIssuers?.length ? o.serviceAccountIssuers : [defaultServiceAccountIssuer];
   return Object.freeze({
     securePort: o.securePort ?? 6443,
     bindAddress,
     advertiseAddress:
-  const issuers = o.serviceAccountIssuers?.length ? o.serviceAccountIssuers : [defaultServiceAccountIssuer];
       o.advertiseAddress ?? (bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress),
     tlsCertFile: o.tlsCertFile,
     tlsPrivateKeyFile: o.tlsPrivateKeyFile,
@@ -129,10 +129,6 @@ export function completeApiServerOptions(o: ApiServerOptions): CompletedApiServe
     etcdCertFile: o.etcdCertFile,
     etcdKeyFile: o.etcdKeyFile,
     etcdPrefix: o.etcdPrefix ?? '/registry',
-    watchCacheSize: o.watchCacheSize ?? 1000,
-    watcherBufferSize: o.watcherBufferSize ?? 1000,
-    hostname: hostname(),
-    pkiDir: join(o.dataDir, 'pki'),
     anonymousAuth: o.anonymousAuth ?? false,
     tokenAuthFile: o.tokenAuthFile,
     enableBootstrapTokenAuth: o.enableBootstrapTokenAuth ?? true,
@@ -143,6 +139,10 @@ export function completeApiServerOptions(o: ApiServerOptions): CompletedApiServe
     serviceAccountMaxTokenExpirationSeconds: o.serviceAccountMaxTokenExpirationSeconds ?? 0,
     serviceAccountExtendTokenExpiration: o.serviceAccountExtendTokenExpiration ?? true,
     serviceAccountJwksUri: o.serviceAccountJwksUri,
+    watchCacheSize: o.watchCacheSize ?? 1000,
+    watcherBufferSize: o.watcherBufferSize ?? 1000,
+    hostname: hostname(),
+    pkiDir: join(o.dataDir, 'pki'),
   });
 }
 
@@ -165,10 +165,10 @@ export function validateApiServerOptions(o: CompletedApiServerOptions): string[]
   errs.push(...validateAuthorizationModes(o.authorizationMode));
   errs.push(...validateAdmissionPlugins(o.enableAdmissionPlugins, o.disableAdmissionPlugins));
   errs.push(...validateStoreOptions(o));
-  return errs;
-}
   for (const iss of o.serviceAccountIssuers)
     if (iss.includes(':') && !URL.canParse(iss))
       errs.push(`--service-account-issuer: "${iss}" contains a ':' but is not a valid URL`);
   if (o.serviceAccountMaxTokenExpirationSeconds !== 0 && o.serviceAccountMaxTokenExpirationSeconds < 3600)
     errs.push('--service-account-max-token-expiration: must be at least 1h (or 0 for no maximum)');
+  return errs;
+}
