@@ -1,5 +1,6 @@
 // `hubspoke server`: the control plane (API server + controllers). `hubspoke apiserver`: the API server alone.
 import { newLogger } from '../lib/log.js';
+import { defaultAdmissionPlugins } from '../apiserver/admission/index.js';
 import type { ApiServerOptions } from '../apiserver/options.js';
 import type { ControllerManagerOptions } from '../controllers/options.js';
 import { durationFlag, intFlag, parseFlags, UsageError } from './flags.js';
@@ -71,7 +72,7 @@ export const serverFlags = {
   },
   'enable-admission-plugins': {
     type: 'string',
-    help: 'Admission plugins to enable in addition to the default ones (NamespaceLifecycle, ServiceAccount, NodeRestriction, CertificateApproval, CertificateSigning, CertificateSubjectRestriction).',
+    help: `Admission plugins to enable in addition to the default ones (${defaultAdmissionPlugins.join(', ')}).`,
   },
   'disable-admission-plugins': {
     type: 'string',

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { admissionPluginOrder, enabledAdmissionPlugins, validateAdmissionPlugins } from './index.js';
 
 describe('admission plugin selection', () => {
-  test('upstream order, NodeRestriction on by default', () => {
+  test('upstream order, NodeRestriction and DenyServiceExternalIPs on by default', () => {
     assert.deepEqual(admissionPluginOrder, [
       'NamespaceLifecycle',
       'ServiceAccount',
@@ -11,6 +11,7 @@ describe('admission plugin selection', () => {
       'CertificateApproval',
       'CertificateSigning',
       'CertificateSubjectRestriction',
+      'DenyServiceExternalIPs',
     ]);
     assert.deepEqual(enabledAdmissionPlugins([], []), admissionPluginOrder);
   });
@@ -21,6 +22,7 @@ describe('admission plugin selection', () => {
       'CertificateApproval',
       'CertificateSigning',
       'CertificateSubjectRestriction',
+      'DenyServiceExternalIPs',
     ]);
   });
   test('unknown and overlapping names are refused with upstream wording', () => {

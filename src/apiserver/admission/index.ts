@@ -4,6 +4,7 @@
 import type { KubeObject } from '../../api/resource.js';
 import type { Authorizer } from '../authz/interface.js';
 import { certificateApproval, certificateSigning, certificateSubjectRestriction } from './certificates.js';
+import { denyServiceExternalIPs } from './deny-service-external-ips.js';
 import { AdmissionChain, type AdmissionPlugin } from './interface.js';
 import { namespaceLifecycle } from './namespace-lifecycle.js';
 import { nodeRestriction } from './node-restriction.js';
@@ -25,14 +26,17 @@ const plugins: Record<string, (d: AdmissionDeps) => AdmissionPlugin> = {
   CertificateApproval: (d) => certificateApproval(d.authorizer),
   CertificateSigning: (d) => certificateSigning(d.authorizer),
   CertificateSubjectRestriction: () => certificateSubjectRestriction(),
+  DenyServiceExternalIPs: () => denyServiceExternalIPs(),
 };
 
 /** Every plugin hubspoke has, in the order they run. */
 export const admissionPluginOrder = Object.keys(plugins);
 
 /**
- * On unless disabled: upstream's defaults among these, plus NodeRestriction, which upstream leaves to the
- * installer (kubeadm turns it on) but without which any node credential could rewrite every Node and pod status.
+ * On unless disabled: upstream's defaults among these, plus two that upstream leaves to the installer and CIS
+ * asks for (1.2.14, 1.2.3): NodeRestriction, without which any node credential could rewrite every Node and the
+ * status of every pod, and DenyServiceExternalIPs, without which anyone who may create a Service can capture
+ * traffic to any address (CVE-2020-8554).
  */
 export const defaultAdmissionPlugins = [...admissionPluginOrder];
 
