@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { msUntilExpiry } from './token-cleaner.js';
 
-const secret = (expiration?: string) => ({
+const secret = (expiration?: string): { metadata: { name: string }; data: Record<string, string> } => ({
   metadata: { name: 'bootstrap-token-abcdef' },
   data: expiration === undefined ? {} : { expiration: Buffer.from(expiration).toString('base64') },
 });
