@@ -1,6 +1,7 @@
 // hubspoke: one binary, one subcommand per component (DESIGN.md "Processes"). Only src/cli exits the process.
 import { runServer } from './server.js';
 import { runUp } from './up.js';
+import { runKubelet } from './kubelet.js';
 import { UsageError } from './flags.js';
 
 const commands: Record<string, { summary: string; run: (argv: string[]) => Promise<void> }> = {
@@ -10,6 +11,7 @@ const commands: Record<string, { summary: string; run: (argv: string[]) => Promi
     summary: 'Run the API server alone (kube-apiserver flags)',
     run: (argv) => runServer(argv, { controllers: false }),
   },
+  kubelet: { summary: 'Run the kubelet alone (kubelet flags): register this node and run its pods', run: runKubelet },
 };
 
 function usage(): string {

@@ -1,0 +1,75 @@
+// `hubspoke kubelet`: the node agent alone, with upstream's flag names. Flags win over the --config file.
+import { Kubelet } from '../kubelet/kubelet.js';
+import {
+  completeKubeletOptions,
+  parseLabels,
+  validateKubeletOptions,
+  type KubeletConfiguration,
+} from '../kubelet/options.js';
+import { newLogger } from '../lib/log.js';
+import { waitForSignal } from './control-plane.js';
+import { intFlag, parseFlags, UsageError } from './flags.js';
+
+export const kubeletFlags = {
+  kubeconfig: {
+    type: 'string',
+    help: 'Path to a kubeconfig file with the credentials (system:node:<name>) to reach the API server.',
+  },
+  config: { type: 'string', help: 'A KubeletConfiguration file (kubelet.config.k8s.io/v1beta1); flags override it.' },
+  'hostname-override': { type: 'string', help: 'The node name to register instead of the host name.' },
+  'node-ip': { type: 'string', help: "The node's IP address, reported as InternalIP and used as every pod's IP." },
+  'root-dir': {
+    type: 'string',
+    help: 'Directory for the kubelet state: containers, pod volumes.',
+    default: '/var/lib/kubelet',
+  },
+  'pod-logs-dir': { type: 'string', help: 'Directory for container logs (podLogsDir; default /var/log/pods).' },
+  'node-labels': { type: 'string', help: 'Labels to add when registering the node: key=value,key2=value2.' },
+  'register-node': { type: 'string', help: 'Register the node with the API server (true or false; default true).' },
+  port: {
+    type: 'string',
+    help: 'The port of the kubelet HTTPS endpoint (reported in daemonEndpoints; default 10250).',
+  },
+  'max-pods': { type: 'string', help: 'Number of pods this kubelet can run (default 110).' },
+  'container-log-max-size': { type: 'string', help: 'Rotate a container log at this size (default 10Mi).' },
+  'container-log-max-files': { type: 'string', help: 'Log files kept per container, current included (default 5).' },
+  'node-status-update-frequency': { type: 'string', help: 'How often the node status is checked (default 10s).' },
+} as const;
+
+export async function runKubelet(argv: string[]): Promise<void> {
+  const f = parseFlags(argv, kubeletFlags, 'hubspoke kubelet --kubeconfig FILE [flags]');
+  const errs: string[] = [];
+  const overrides: KubeletConfiguration = {
+    podLogsDir: f['pod-logs-dir'],
+    port: intFlag('port', f.port, errs),
+    maxPods: intFlag('max-pods', f['max-pods'], errs),
+    containerLogMaxSize: f['container-log-max-size'],
+    containerLogMaxFiles: intFlag('container-log-max-files', f['container-log-max-files'], errs),
+    nodeStatusUpdateFrequency: f['node-status-update-frequency'],
+  };
+  if (f['register-node'] !== undefined) {
+    if (f['register-node'] !== 'true' && f['register-node'] !== 'false')
+      errs.push(`--register-node: "${f['register-node']}" is not true or false`);
+    overrides.registerNode = f['register-node'] === 'true';
+  }
+  if (f['node-labels'] !== undefined) {
+    const labels = parseLabels(f['node-labels']);
+    if (labels instanceof Error) errs.push(`--node-labels: ${labels.message}`);
+    else overrides.nodeLabels = labels;
+  }
+  const { options, errors } = await completeKubeletOptions({
+    kubeconfig: f.kubeconfig,
+    config: f.config,
+    hostnameOverride: f['hostname-override'],
+    nodeIP: f['node-ip'],
+    rootDir: f['root-dir'],
+    overrides,
+  });
+  errs.push(...errors, ...validateKubeletOptions(options));
+  if (errs.length) throw new UsageError(errs.map((e) => `error: ${e}`).join('\n'));
+  const log = newLogger();
+  const kubelet = await Kubelet.start(options, log.child({ component: 'kubelet' }));
+  const sig = await waitForSignal();
+  log.info({ signal: sig }, 'stopping the kubelet; its pods keep running');
+  await kubelet.stop();
+}
