@@ -3,6 +3,7 @@
 // (`system:serviceaccount:kube-system:<name>` in system:serviceaccounts and system:serviceaccounts:kube-system,
 // what kube-controller-manager --use-service-account-credentials gives them), so the bootstrap RBAC bindings
 // `system:controller:<name>` to those ServiceAccounts are all each controller is allowed.
+import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { KubeClient } from '../lib/kube-client.js';
 import type { Logger } from '../lib/log.js';
@@ -69,6 +70,8 @@ export async function startControllers(cfg: ControllersConfig): Promise<RunningC
   const rootCA = o.rootCAFile ? await readFile(o.rootCAFile, 'utf8') : cfg.ca.cert;
 
   const stop = new AbortController();
+  // Every informer's open watch and every work queue listen on it: dozens, not a leak.
+  setMaxListeners(0, stop.signal);
   const clients = new Map<string, KubeClient>();
   const clientForUser = async (user: string, groups: string[], agent: string): Promise<KubeClient> => {
     const existing = clients.get(user);
