@@ -2,6 +2,7 @@
 import { newLogger } from '../lib/log.js';
 import { defaultAdmissionPlugins } from '../apiserver/admission/index.js';
 import type { ApiServerOptions } from '../apiserver/options.js';
+import { defaultTLSCipherSuites } from '../apiserver/tls-ciphers.js';
 import type { ControllerManagerOptions } from '../controllers/options.js';
 import { durationFlag, intFlag, parseFlags, UsageError } from './flags.js';
 import { startControlPlane, waitForSignal } from './control-plane.js';
@@ -39,6 +40,11 @@ export const serverFlags = {
     help: 'File containing the default x509 private key matching --tls-cert-file.',
   },
   'client-ca-file': { type: 'string', help: 'CA bundle that verifies client certificates (default: the cluster CA).' },
+  'tls-cipher-suites': {
+    type: 'string',
+    help: 'Comma-separated list of cipher suites for the server (Go names); TLS 1.3 suites are always on.',
+    default: defaultTLSCipherSuites.join(','),
+  },
   'service-cluster-ip-range': {
     type: 'string',
     help: 'A CIDR notation IP range from which to assign service cluster IPs.',
@@ -137,6 +143,21 @@ export const serverFlags = {
     help: "The interval of renewing this API server's identity Lease, in seconds.",
     default: '5',
   },
+  'node-monitor-grace-period': {
+    type: 'string',
+    help: 'How long a node may go without renewing its Lease or posting status before it is marked Unknown.',
+    default: '40s',
+  },
+  'node-startup-grace-period': {
+    type: 'string',
+    help: 'How long a node that has never posted a Ready condition may stay silent before it is marked Unknown.',
+    default: '1m',
+  },
+  'node-monitor-period': {
+    type: 'string',
+    help: "The period of checking the nodes' health in the node-lifecycle controller.",
+    default: '5s',
+  },
   'default-watch-cache-size': {
     type: 'string',
     help: "Events each resource's watch cache keeps for watches that start in the past.",
@@ -156,6 +177,7 @@ export function apiServerOptionsFromFlags(
     tlsCertFile: f['tls-cert-file'],
     tlsPrivateKeyFile: f['tls-private-key-file'],
     clientCAFile: f['client-ca-file'],
+    tlsCipherSuites: listFlag(f['tls-cipher-suites']),
     serviceClusterIPRange: f['service-cluster-ip-range'],
     dataDir,
     requestTimeoutMs: durationFlag('request-timeout', f['request-timeout'], errs),
@@ -204,6 +226,11 @@ export function controllerOptionsFromFlags(
       leaseDurationMs: durationFlag('leader-elect-lease-duration', f['leader-elect-lease-duration'], errs),
       renewDeadlineMs: durationFlag('leader-elect-renew-deadline', f['leader-elect-renew-deadline'], errs),
       retryPeriodMs: durationFlag('leader-elect-retry-period', f['leader-elect-retry-period'], errs),
+    },
+    nodeLifecycle: {
+      nodeMonitorGracePeriodMs: durationFlag('node-monitor-grace-period', f['node-monitor-grace-period'], errs),
+      nodeStartupGracePeriodMs: durationFlag('node-startup-grace-period', f['node-startup-grace-period'], errs),
+      nodeMonitorPeriodMs: durationFlag('node-monitor-period', f['node-monitor-period'], errs),
     },
   };
   if (errs.length) throw new UsageError(errs.map((e) => `error: ${e}`).join('\n'));
