@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { validateStoreOptions } from '../storage/index.js';
 import { validateAdmissionPlugins } from './admission/index.js';
+import { defaultTLSCipherSuites, validateTLSCipherSuites } from './tls-ciphers.js';
 import { defaultAuthorizationModes, validateAuthorizationModes } from './authz/modes.js';
 import { parseIPv4CIDR } from './registry/allocator.js';
 import { defaultServiceAccountIssuer } from './authn/serviceaccount-token.js';
@@ -20,6 +21,8 @@ export interface ApiServerOptions {
   tlsPrivateKeyFile?: string;
   /** CA that signs client certificates. @default <data-dir>/pki/ca.crt */
   clientCAFile?: string;
+  /** --tls-cipher-suites, Go's names; TLS 1.3 suites are always on. @default the CIS 1.2.29 list */
+  tlsCipherSuites?: string[];
   /** @default 10.96.0.0/16 */
   serviceClusterIPRange?: string;
   dataDir: string;
@@ -114,6 +117,7 @@ export function completeApiServerOptions(o: ApiServerOptions): CompletedApiServe
     tlsCertFile: o.tlsCertFile,
     tlsPrivateKeyFile: o.tlsPrivateKeyFile,
     clientCAFile: o.clientCAFile,
+    tlsCipherSuites: o.tlsCipherSuites ?? [...defaultTLSCipherSuites],
     serviceClusterIPRange: o.serviceClusterIPRange ?? '10.96.0.0/16',
     dataDir: o.dataDir,
     requestTimeoutMs: o.requestTimeoutMs ?? 60_000,
@@ -164,6 +168,7 @@ export function validateApiServerOptions(o: CompletedApiServerOptions): string[]
   if (o.requestTimeoutMs <= 0) errs.push('--request-timeout: must be positive');
   errs.push(...validateAuthorizationModes(o.authorizationMode));
   errs.push(...validateAdmissionPlugins(o.enableAdmissionPlugins, o.disableAdmissionPlugins));
+  errs.push(...validateTLSCipherSuites(o.tlsCipherSuites));
   errs.push(...validateStoreOptions(o));
   for (const iss of o.serviceAccountIssuers)
     if (iss.includes(':') && !URL.canParse(iss))

@@ -41,6 +41,7 @@ import { tokenRequestHandler } from './registry/authentication/token-request.js'
 import { jwksPath, OpenIDMetadata } from './endpoints/openid.js';
 import { unknownFieldsFinder } from './endpoints/unknown-fields.js';
 import { resolveRequestInfo } from './request-info.js';
+import { opensslCiphers } from './tls-ciphers.js';
 import { StatusError } from '../api/errors.js';
 
 /** The Kubernetes release whose API hubspoke serves; kubectl's dispatcher picks its binary by this minor. */
@@ -270,6 +271,8 @@ export class ApiServer {
       rejectUnauthorized: false, // the x509 authenticator decides; requests may also carry tokens (issue 4)
       allowHTTP1: true, // kubectl's exec/attach/port-forward upgrades are HTTP/1.1
       minVersion: 'TLSv1.2',
+      ciphers: opensslCiphers(options.tlsCipherSuites),
+      honorCipherOrder: true,
     });
     this.#server.on('request', (req: Request, res: Response) => void this.#dispatch(chain, req, res));
     // Every TLS connection (HTTP/2 sessions and HTTP/1.1 alike), so close() can end the ones that linger.

@@ -3,6 +3,7 @@ import { newLogger } from '../lib/log.js';
 import { defaultAdmissionPlugins } from '../apiserver/admission/index.js';
 import type { ApiServerOptions } from '../apiserver/options.js';
 import { defaultTLSCipherSuites } from '../apiserver/tls-ciphers.js';
+import { defaultTLSCipherSuites } from '../apiserver/tls-ciphers.js';
 import type { ControllerManagerOptions } from '../controllers/options.js';
 import { durationFlag, intFlag, parseFlags, UsageError } from './flags.js';
 import { startControlPlane, waitForSignal } from './control-plane.js';
@@ -40,6 +41,11 @@ export const serverFlags = {
     help: 'File containing the default x509 private key matching --tls-cert-file.',
   },
   'client-ca-file': { type: 'string', help: 'CA bundle that verifies client certificates (default: the cluster CA).' },
+  'tls-cipher-suites': {
+    type: 'string',
+    help: 'Comma-separated list of cipher suites for the server (Go names); TLS 1.3 suites are always on.',
+    default: defaultTLSCipherSuites.join(','),
+  },
   'tls-cipher-suites': {
     type: 'string',
     help: 'Comma-separated list of cipher suites for the server (Go names); TLS 1.3 suites are always on.',
@@ -177,6 +183,7 @@ export function apiServerOptionsFromFlags(
     tlsCertFile: f['tls-cert-file'],
     tlsPrivateKeyFile: f['tls-private-key-file'],
     clientCAFile: f['client-ca-file'],
+    tlsCipherSuites: listFlag(f['tls-cipher-suites']),
     tlsCipherSuites: listFlag(f['tls-cipher-suites']),
     serviceClusterIPRange: f['service-cluster-ip-range'],
     dataDir,
