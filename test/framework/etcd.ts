@@ -49,8 +49,13 @@ export interface EtcdCluster {
   dir: string;
   /** kill -9 of one member; resolves once the process has exited. */
   kill(member: number): Promise<void>;
-  /** Starts a killed member again on its data dir and ports; resolves once it serves. */
-  restart(member: number): Promise<void>;
+  /**
+   * Starts killed members again on their data dirs and ports; resolves once each serves (give every member that
+   * is needed for a quorum in one call).
+   */
+  restart(...members: number[]): Promise<void>;
+  /** The index of the member that is the Raft leader now. */
+  leader(): Promise<number>;
   /** Resolves once the cluster has a leader and serves a linearizable read. */
   ready(timeoutMs?: number): Promise<void>;
   /** Stops every member (done in t.after as well). */
@@ -164,7 +169,16 @@ export async function startEtcdCluster(t: Hook, opts: EtcdClusterOptions = {}): 
     await exited;
   }
 
-  const credentials = { rootCertificate: ca.cert, privateKey: client.key, certChain: client.cert };
+  const newClient = (endpoints: string[]): Etcd3 =>
+    new Etcd3({
+      hosts: endpoints,
+      credentials: {
+        rootCertificate: Buffer.from(ca.cert),
+        privateKey: Buffer.from(client.key),
+        certChain: Buffer.from(client.cert),
+      },
+      defaultCallOptions: () => ({ deadline: Date.now() + 1000 }),
+    });
   /** Polls until a linearizable read through `endpoints` succeeds (it needs a leader and a quorum). */
   const waitServing = async (endpoints: string[], timeoutMs: number): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
@@ -173,15 +187,7 @@ export async function startEtcdCluster(t: Hook, opts: EtcdClusterOptions = {}): 
       for (const [i, proc] of procs.entries()) {
         if (proc && proc.exitCode !== null) throw new Error(`etcd ${members[i]!.name} exited: ${await logTail(i)}`);
       }
-      const probe = new Etcd3({
-        hosts: endpoints,
-        credentials: {
-          rootCertificate: Buffer.from(credentials.rootCertificate),
-          privateKey: Buffer.from(credentials.privateKey),
-          certChain: Buffer.from(credentials.certChain),
-        },
-        defaultCallOptions: { deadline: Date.now() + 1000 },
-      });
+      const probe = newClient(endpoints);
       try {
         await probe.get('health');
         return;
@@ -211,10 +217,27 @@ export async function startEtcdCluster(t: Hook, opts: EtcdClusterOptions = {}): 
     members,
     dir,
     kill: killMember,
-    async restart(i: number) {
-      if (procs[i]) throw new Error(`etcd ${members[i]!.name} is running`);
-      startMember(i);
-      await waitServing([members[i]!.clientURL], readyTimeoutMs);
+    async restart(...indexes: number[]) {
+      for (const i of indexes) {
+        if (procs[i]) throw new Error(`etcd ${members[i]!.name} is running`);
+        startMember(i);
+      }
+      for (const i of indexes) await waitServing([members[i]!.clientURL], readyTimeoutMs);
+    },
+    async leader() {
+      for (const [i, m] of members.entries()) {
+        if (!procs[i]) continue;
+        const client = newClient([m.clientURL]);
+        try {
+          const status = await client.maintenance.status();
+          if (status.leader === status.header.member_id) return i;
+        } catch {
+          // a member that does not answer is not the leader
+        } finally {
+          client.close();
+        }
+      }
+      throw new Error('no etcd member is the leader');
     },
     ready: (timeoutMs = readyTimeoutMs) => waitServing(endpoints, timeoutMs),
     stop,

@@ -1,7 +1,9 @@
 // What etcd's gRPC failures mean to a Store caller. etcd3 turns gRPC statuses into typed errors; the codes
 // matter more than the classes: UNAVAILABLE (no connection, no leader, a proposal that timed out inside etcd) is a
 // cluster that is down or partitioned, DEADLINE_EXCEEDED is our own bound running out.
+import { GRPCCancelledError, GRPCDeadlineExceededError } from 'etcd3';
 import { StorageError } from '../interface.js';
+import { isRetryable } from './client.js';
 
 /** etcd's mvcc.ErrCompacted and mvcc.ErrFutureRev, as the server words them. */
 const compactedMessage = 'required revision has been compacted';
@@ -23,21 +25,19 @@ export function fromEtcdError(err: unknown, key: string, timeoutMs: number): Err
     return new StorageError('Compacted', key, `etcd: ${compactedMessage}`);
   }
   if (message.includes(futureMessage)) return new RangeError(`etcd: ${futureMessage}`);
-  const name = err instanceof Error ? err.name : '';
-  if (name === 'GRPCDeadlineExceededError') {
+  if (err instanceof GRPCDeadlineExceededError) {
     const timeout = new StorageError('Timeout', key, `etcd request timed out after ${timeoutMs} ms: ${message}`);
     timeout.cause = err;
     return timeout;
   }
   // A circuit breaker opens after repeated failures of one member; once every member's is open, calls fail at once.
-  if (name === 'GRPCUnavailableError' || name === 'BrokenCircuitError' || name === 'GRPCCancelledError') {
+  const brokenCircuit = typeof err === 'object' && err !== null && 'isBrokenCircuitError' in err;
+  if (brokenCircuit || err instanceof GRPCCancelledError || (err instanceof Error && isRetryable(err))) {
     return unavailableError(key, err);
   }
   return err instanceof Error ? err : new Error(message);
 }
 
 function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  // etcd3 names the gRPC code in the message ("14 UNAVAILABLE: No connection established"); keep it short.
-  return err.message.replace(/^\w+Error: /, '');
+  return err instanceof Error ? err.message : String(err);
 }

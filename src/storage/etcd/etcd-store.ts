@@ -3,24 +3,19 @@
 // (--etcd-prefix, default /registry); the value is the object's JSON; resourceVersion is the key's mod revision.
 // Writes are transactions that compare the key's mod revision (0 for a create), so optimistic concurrency holds
 // across every API server on the cluster. Every call has a deadline, so an unreachable cluster fails fast.
-import { readFile } from 'node:fs/promises';
 import { credentials as grpcCredentials, Metadata } from '@grpc/grpc-js';
-import { Etcd3, Range } from 'etcd3';
+import { Range } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import type { CallOptions } from '@grpc/grpc-js';
 import type { IKeyValue, ITxnRequest, ITxnResponse } from 'etcd3';
 import { StorageError } from '../interface.js';
 import type { KeyValue, ListOptions, ListResult, Store, Watch, WatchOptions } from '../interface.js';
+import { newEtcdClient } from './client.js';
+import type { EtcdClientOptions } from './client.js';
 import { fromEtcdError } from './errors.js';
 import { EtcdWatch } from './etcd-watch.js';
 
-export interface EtcdStoreOptions {
-  /** Client URLs of the members (--etcd-servers): https://host:port, or http:// for a cluster without TLS. */
-  servers: string[];
-  /** CA bundle that verifies the members' serving certificates (--etcd-cafile). */
-  caFile?: string;
-  /** Client certificate and key for etcd's client-certificate auth (--etcd-certfile, --etcd-keyfile). */
-  certFile?: string;
-  keyFile?: string;
+export interface EtcdStoreOptions extends EtcdClientOptions {
   /** The etcd key prefix that replaces `/registry` in Store keys (--etcd-prefix). @default '/registry' */
   prefix?: string;
   /** The deadline of every call, and how long a broken watch tries to reopen. @default 5000 */
@@ -46,6 +41,12 @@ const requireLeader = grpcCredentials.createFromMetadataGenerator((_params, call
 
 export class EtcdStore implements Store {
   readonly #client: Etcd3;
+  /**
+   * Watch streams use a client of their own: etcd3 counts opening a stream as a success of the member and resets
+   * every connection to a member when a stream to it breaks, which would keep the KV calls' circuits closed during
+   * an outage and cut KV calls in flight.
+   */
+  readonly #watchClient: Etcd3;
   readonly #prefix: string;
   readonly #timeoutMs: number;
   readonly #watchQueueLimit: number;
@@ -57,8 +58,9 @@ export class EtcdStore implements Store {
   #oldestReadable = 1;
   #closed = false;
 
-  protected constructor(client: Etcd3, opts: EtcdStoreOptions) {
+  protected constructor(client: Etcd3, watchClient: Etcd3, opts: EtcdStoreOptions) {
     this.#client = client;
+    this.#watchClient = watchClient;
     this.#prefix = opts.prefix ?? storeRoot;
     this.#timeoutMs = opts.requestTimeoutMs ?? defaultRequestTimeoutMs;
     this.#watchQueueLimit = opts.watchQueueLimit ?? defaultWatchQueueLimit;
@@ -66,30 +68,7 @@ export class EtcdStore implements Store {
 
   /** Connects lazily: opening succeeds while etcd is down, and the first call reports it. */
   static async open(opts: EtcdStoreOptions): Promise<EtcdStore> {
-    if (opts.servers.length === 0) throw new Error('no etcd servers given');
-    const secure = opts.servers.some((s) => s.startsWith('https:'));
-    const credentials = secure
-      ? {
-          rootCertificate: opts.caFile ? await readFile(opts.caFile) : Buffer.alloc(0),
-          ...(opts.certFile && { certChain: await readFile(opts.certFile) }),
-          ...(opts.keyFile && { privateKey: await readFile(opts.keyFile) }),
-        }
-      : undefined;
-    const client = new Etcd3({
-      hosts: opts.servers,
-      ...(credentials && { credentials }),
-      grpcOptions: {
-        // A LIST of many objects is one large range response (upstream's client allows 2 GiB too).
-        'grpc.max_receive_message_length': 2 ** 31 - 1,
-        // Reconnect soon after a member comes back instead of grpc's default backoff of up to two minutes.
-        'grpc.initial_reconnect_backoff_ms': 100,
-        'grpc.max_reconnect_backoff_ms': 1_000,
-        // Detect a member that stopped answering on an open connection (upstream's apiserver: 30 s / 10 s).
-        'grpc.keepalive_time_ms': 30_000,
-        'grpc.keepalive_timeout_ms': 10_000,
-      },
-    });
-    return new EtcdStore(client, opts);
+    return new EtcdStore(await newEtcdClient(opts), await newEtcdClient(opts), opts);
   }
 
   async currentRevision(): Promise<number> {
@@ -203,7 +182,7 @@ export class EtcdStore implements Store {
       prevKv: opts.prevKv ?? false,
       queueLimit: this.#watchQueueLimit,
       reconnectWindowMs: this.#timeoutMs,
-      openStream: () => this.#client.watchClient.watch({ credentials: requireLeader }),
+      openStream: () => this.#watchClient.watchClient.watch({ credentials: requireLeader }),
       toKeyValue: (kv) => this.#kvOf(kv),
       onEnd: (w) => this.#watchers.delete(w),
     });
@@ -240,6 +219,7 @@ export class EtcdStore implements Store {
     this.#closed = true;
     for (const watch of this.#watchers) watch.fail(closedError());
     this.#client.close();
+    this.#watchClient.close();
   }
 
   #compacted(): number {
