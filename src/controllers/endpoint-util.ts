@@ -77,15 +77,24 @@ export interface ServicePodCache {
   pods: Map<string, Pod>;
 }
 
+/** The objects a controller writes, watched so that one changed or deleted by someone else is put back. */
+export interface OwnedObjects<T> {
+  path: string;
+  /** The key of the Service an object belongs to. */
+  serviceKey: (obj: T) => string | undefined;
+}
+
 /**
- * Runs Service and pod informers and a work queue of Service keys: a Service is synced when it changes and when
- * one of its pods (by the old or the new labels) comes, goes or changes. Nothing is synced before both
- * informers have listed, so a controller never writes endpoints from a partial view.
+ * Runs Service and pod informers and a work queue of Service keys: a Service is synced when it changes, when
+ * one of its pods (by the old or the new labels) comes, goes or changes, and when an object it owns does.
+ * Nothing is synced before Services and pods have been listed, so a controller never writes endpoints from a
+ * partial view.
  */
-export function runServicePodSync(
+export function runServicePodSync<T>(
   client: KubeClient,
   log: Logger,
   signal: AbortSignal,
+  owned: OwnedObjects<T>,
   sync: (key: string, cache: ServicePodCache) => Promise<void>
 ): Promise<void> {
   const cache: ServicePodCache = { services: new Map(), pods: new Map() };
@@ -138,5 +147,9 @@ export function runServicePodSync(
       },
     }
   );
-  return Promise.all([services, pods]).then(() => undefined);
+  const objects = runInformer<T>(client, owned.path, log, signal, (_type, obj) => {
+    const key = owned.serviceKey(obj);
+    if (key && ready()) queue.add(key);
+  });
+  return Promise.all([services, pods, objects]).then(() => undefined);
 }

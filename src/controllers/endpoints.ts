@@ -21,6 +21,7 @@ import {
   hasSelector,
   isHeadless,
   isPodReady,
+  keyOf,
   podIPv4,
   podsOf,
   runServicePodSync,
@@ -128,7 +129,8 @@ export function endpointsLabels(svc: Service): Record<string, string> {
 }
 
 export function runEndpointsController(client: KubeClient, log: Logger, signal: AbortSignal): Promise<void> {
-  return runServicePodSync(client, log, signal, async (key, cache) => {
+  const owned = { path: '/api/v1/endpoints', serviceKey: (ep: Endpoints) => keyOf(ep) };
+  return runServicePodSync(client, log, signal, owned, async (key, cache) => {
     const [namespace = '', name = ''] = key.split('/');
     const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/endpoints`;
     const svc = cache.services.get(key);

@@ -168,7 +168,14 @@ export function planSlices(svc: Service, pods: readonly Pod[], existing: readonl
 }
 
 export function runEndpointSliceController(client: KubeClient, log: Logger, signal: AbortSignal): Promise<void> {
-  return runServicePodSync(client, log, signal, async (key, cache) => {
+  const owned = {
+    path: `/apis/discovery.k8s.io/v1/endpointslices?labelSelector=${encodeURIComponent(`${managedByLabel}=${controllerName}`)}`,
+    serviceKey: (s: EndpointSlice) => {
+      const service = s.metadata?.labels?.[serviceNameLabel];
+      return service ? `${s.metadata?.namespace}/${service}` : undefined;
+    },
+  };
+  return runServicePodSync(client, log, signal, owned, async (key, cache) => {
     const [namespace = '', name = ''] = key.split('/');
     const svc = cache.services.get(key);
     // A Service without a selector gets its slices from someone else (upstream leaves them alone too).

@@ -79,7 +79,7 @@ async function sliceSummary(c: KubeClient): Promise<string[]> {
   return out.sort();
 }
 
-async function until<T>(what: string, fn: () => Promise<T>, want: T): Promise<void> {
+async function until<T>(what: string, fn: () => Promise<T | undefined>, want: T): Promise<void> {
   let last: T | undefined;
   await eventually(what, async () => {
     last = await fn();
@@ -174,6 +174,19 @@ test('endpoints and endpointslices follow pods: readiness, deletion, named ports
     'admin:9000': [['10.1.0.2', '10.1.0.3'], []],
   });
   await until('slices after readiness and deletion', () => sliceSummary(c), [
+    'admin:9000 10.1.0.3 true/true/false c@n1',
+    'admin:9000,http:8081 10.1.0.2 true/true/false b@n1',
+  ]);
+
+  // Deleted by someone else: put back.
+  await c.request('DELETE', `/api/v1/namespaces/${ns}/endpoints/web`);
+  for (const s of await slices(c))
+    await c.request('DELETE', `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices/${s.metadata.name}`);
+  await until('endpoints restored', () => endpointsByPort(c).catch(() => undefined), {
+    'http:8081': [['10.1.0.2'], []],
+    'admin:9000': [['10.1.0.2', '10.1.0.3'], []],
+  });
+  await until('slices restored', () => sliceSummary(c), [
     'admin:9000 10.1.0.3 true/true/false c@n1',
     'admin:9000,http:8081 10.1.0.2 true/true/false b@n1',
   ]);
