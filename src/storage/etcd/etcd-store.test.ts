@@ -1,4 +1,7 @@
-import { after } from 'node:test';
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { Etcd3 } from 'etcd3';
 import { startEtcdCluster } from '../../../test/framework/etcd.js';
 import { runStorageConformance } from '../conformance.js';
 import { EtcdStore } from './etcd-store.js';
@@ -21,4 +24,38 @@ function openTestStore(prefix = `/conformance-${stores++}`): Promise<EtcdStore> 
 runStorageConformance('etcd', async () => {
   const store = await openTestStore();
   return { store, cleanup: () => store.close() };
+});
+
+describe('EtcdStore', () => {
+  it('keys - /registry/<resource>/<ns>/<name> is <--etcd-prefix>/<resource>/<ns>/<name> in etcd, value the JSON', async () => {
+    const prefix = `/hubspoke-${stores++}`;
+    const store = await openTestStore(prefix);
+    const raw = new Etcd3({
+      hosts: cluster.endpoints,
+      credentials: {
+        rootCertificate: await readFile(cluster.caFile),
+        certChain: await readFile(cluster.certFile),
+        privateKey: await readFile(cluster.keyFile),
+      },
+    });
+    try {
+      const kv = await store.create('/registry/pods/default/web', '{"kind":"Pod"}');
+      const stored = await raw.get(`${prefix}/pods/default/web`).exec();
+      assert.equal(stored.kvs[0]?.value.toString(), '{"kind":"Pod"}');
+      assert.equal(Number(stored.kvs[0]?.mod_revision), kv.modRevision);
+      // Another prefix (another cluster sharing the etcd) is invisible, also to a list or watch of everything.
+      await raw.put('/elsewhere/pods/default/web').value('{}');
+      assert.deepEqual(
+        (await store.list('')).items.map((i) => i.key),
+        ['/registry/pods/default/web']
+      );
+      const watch = store.watch('', { afterRevision: kv.modRevision - 1 });
+      const first = await watch[Symbol.asyncIterator]().next();
+      assert.deepEqual(first.value, { type: 'put', kv });
+      watch.close();
+    } finally {
+      raw.close();
+      await store.close();
+    }
+  });
 });

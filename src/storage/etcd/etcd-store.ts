@@ -110,7 +110,7 @@ export class EtcdStore implements Store {
     if (revision > 0 && revision <= this.#compacted()) {
       throw new StorageError('Compacted', prefix, `revision ${revision} has been compacted`);
     }
-    const range = Range.prefix(this.#toEtcd(prefix));
+    const range = this.#prefixRange(prefix);
     const start = opts.startKey ? this.#toEtcd(opts.startKey) : undefined;
     const key = start && Buffer.compare(start, range.start) > 0 ? start : range.start;
     const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
@@ -173,7 +173,7 @@ export class EtcdStore implements Store {
   }
 
   watch(prefix: string, opts: WatchOptions): Watch {
-    const range = Range.prefix(this.#toEtcd(prefix));
+    const range = this.#prefixRange(prefix);
     const watch = new EtcdWatch({
       prefix,
       key: range.start,
@@ -263,6 +263,11 @@ export class EtcdStore implements Store {
     const kv = this.#kvOf(current);
     const message = `key ${key} is at revision ${kv.modRevision}, not the expected ${expected}`;
     throw new StorageError('Conflict', key, message, kv);
+  }
+
+  /** The etcd range of the Store keys starting with `prefix`; a prefix of the root itself (e.g. '') means them all. */
+  #prefixRange(prefix: string): Range {
+    return Range.prefix(storeRoot.startsWith(prefix) ? this.#prefix : this.#toEtcd(prefix));
   }
 
   #toEtcd(key: string): Buffer {
