@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kubelet } from '../../src/kubelet/kubelet.js';
+import { processAlive } from '../../src/kubelet/runtime/state.js';
 import {
   completeKubeletOptions,
   validateKubeletOptions,
@@ -83,7 +84,10 @@ export async function startTestKubelet(
       } catch {
         // already gone
       }
-    await rm(dir, { recursive: true, force: true });
+    for (let i = 0; i < 100 && [...shims].some((pid) => processAlive(pid)); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    // A runtime may still record a shim's death while the directory goes: retry as rm -rf would.
+    await rm(dir, { recursive: true, force: true, maxRetries: 5 });
   });
   return tk;
 }

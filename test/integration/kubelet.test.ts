@@ -33,7 +33,8 @@ async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | u
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -64,11 +65,6 @@ before(async () => {
   cleanups.push(() => admin.close());
   // The Node authorizer grants a node what its pods need; binding system:node to this node's user as well keeps
   // the test independent of the authorization mode the control plane runs with.
-  await admin.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-    metadata: { name: 'test-node' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:node' },
-    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'system:node:node-1' }],
-  });
   tk = await startTestKubelet(hook, cp, { config: { nodeLeaseDurationSeconds: 4 } });
   k = kubectl(33, cp.kubeconfigPath);
 });
@@ -265,39 +261,23 @@ print(json.dumps({'ns': ns, 'code': code, 'body': body, 'mode': oct(os.stat(d + 
           name: 'main',
           image: 'python:3',
           command: ['/usr/bin/python3', '-c', script],
-          volumeMounts: [
-            {
-              name: 'kube-api-access-test',
-              mountPath: '/var/run/secrets/kubernetes.io/serviceaccount',
-              readOnly: true,
-            },
-          ],
-        },
-      ],
-      volumes: [
-        {
-          name: 'kube-api-access-test',
-          projected: {
-            defaultMode: 0o644,
-            sources: [
-              { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
-              { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-              {
-                downwardAPI: {
-                  items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }],
-                },
-              },
-            ],
-          },
         },
       ],
     });
+    // The ServiceAccount admission plugin added the projected volume and its mount.
+    const created = await getPod('sa');
+    const volume = created.spec!.volumes!.find((v) => v.name.startsWith('kube-api-access-'));
+    assert.deepEqual(
+      volume?.projected?.sources?.map((s) => Object.keys(s)[0]),
+      ['serviceAccountToken', 'configMap', 'downwardAPI']
+    );
     const pod = await until('sa to finish', 8000, async () => {
       const p = await getPod('sa');
       return (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') && p;
     });
     const log = await readFile(tk.kubelet.containerLogFiles('default', 'sa', 'main')[0]!, 'utf8');
     assert.equal(pod.status!.phase, 'Succeeded', log);
+    console.log('SA RESULT', log);
     const result = JSON.parse(log.split('\n')[0]!.replace(/^\S+ stdout F /, ''));
     assert.equal(result.ns, 'default');
     assert.equal(result.mode, '0o644');
