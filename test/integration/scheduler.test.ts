@@ -134,7 +134,7 @@ test('node lifecycle - a node whose Lease stops is Unknown and tainted, its pods
   const cp = await startTestControlPlane(
     t,
     {},
-    { nodeLifecycle: { nodeMonitorGracePeriodMs: 2000, nodeMonitorPeriodMs: 200 } }
+    { nodeLifecycle: { nodeMonitorGracePeriodMs: 3000, nodeMonitorPeriodMs: 200 } }
   );
   const c = adminClient(cp);
   t.after(() => c.close());
@@ -157,7 +157,8 @@ test('node lifecycle - a node whose Lease stops is Unknown and tainted, its pods
 
   // While the lease is renewed, nothing happens.
   const renewing = setInterval(() => void renewLease(c, 'n1').catch(() => undefined), 500);
-  await new Promise((r) => setTimeout(r, 3000));
+  // Longer than the grace period: only the renewals keep it Ready.
+  await new Promise((r) => setTimeout(r, 4000));
   clearInterval(renewing);
   let node = await c.get<Obj>('/api/v1/nodes/n1');
   assert.equal(node.status.conditions.find((x: Obj) => x.type === 'Ready').status, 'True');
