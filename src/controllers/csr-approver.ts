@@ -177,8 +177,9 @@ export async function decideApproval(csr: CertificateSigningRequest, deps: Appro
 }
 
 const csrPath = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
-/** How soon a serving CSR whose Node did not (yet) match is looked at again. */
+/** How soon a serving CSR whose Node did not (yet) match is looked at again, and for how long after its creation. */
 const recheckMs = 15_000;
+const recheckForMs = 3600_000;
 
 /** Watches CSRs and approves those {@link decideApproval} approves, through the `/approval` subresource. */
 export function runCSRApprover(
@@ -209,7 +210,8 @@ export function runCSRApprover(
       const decision = await decideApproval(csr, deps);
       if ('pending' in decision) {
         log.debug({ csr: name, why: decision.pending }, 'not auto-approving');
-        if (decision.recheck) queue.add(name, recheckMs);
+        const age = Date.now() - Date.parse(csr.metadata.creationTimestamp ?? '');
+        if (decision.recheck && age < recheckForMs) queue.add(name, recheckMs);
         return;
       }
       const conditions = [...(csr.status?.conditions ?? []), { type: 'Approved', status: 'True', ...decision.approve }];

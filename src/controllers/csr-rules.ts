@@ -22,7 +22,7 @@ export interface CSRCondition {
 export interface CertificateSigningRequest {
   apiVersion?: string;
   kind?: string;
-  metadata: { name: string; uid?: string; resourceVersion?: string; [k: string]: unknown };
+  metadata: { name: string; uid?: string; resourceVersion?: string; creationTimestamp?: string; [k: string]: unknown };
   spec: {
     /** base64 of the PEM */
     request: string;
