@@ -11,7 +11,7 @@ import type {
   Pod,
   Service,
 } from 'kubernetes-types/core/v1.js';
-import { isAlreadyExists, isNotFound } from '../api/errors.js';
+import { isNotFound } from '../api/errors.js';
 import { jsonEqual } from '../api/meta.js';
 import type { KubeClient } from '../lib/kube-client.js';
 import type { Logger } from '../lib/log.js';
@@ -159,16 +159,9 @@ export function runEndpointsController(client: KubeClient, log: Logger, signal: 
       metadata: { ...current?.metadata, name, namespace, labels },
       subsets,
     };
+    // A conflict, or an Endpoints created meanwhile, fails this sync; the queue retries it from a fresh GET.
     if (current) await client.request('PUT', `${path}/${encodeURIComponent(name)}`, desired);
-    else {
-      try {
-        await client.request('POST', path, desired);
-      } catch (err) {
-        // Created meanwhile (a watch event races the GET): the next sync updates it.
-        if (!isAlreadyExists(err)) throw err;
-        throw new Error(`endpoints ${key} appeared meanwhile; retrying`);
-      }
-    }
+    else await client.request('POST', path, desired);
     log.debug({ service: key, subsets: subsets.length }, 'endpoints updated');
   });
 }
