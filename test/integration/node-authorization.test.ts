@@ -219,6 +219,39 @@ describe('node authorization (Node,RBAC + NodeRestriction)', () => {
     );
   });
 
+  it('requests service-account tokens only bound to its own pods', async () => {
+    const tokenFor = (pod: { metadata: { name: string; uid: string } }) =>
+      n1.request('POST', '/api/v1/namespaces/default/serviceaccounts/default/token', {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: {
+          expirationSeconds: 3607,
+          boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid },
+        },
+      });
+    const mine = await admin.get('/api/v1/namespaces/default/pods/on-n1');
+    const tr = await tokenFor(mine);
+    assert.match(tr.status.token, /^ey/);
+    const theirs = await admin.get('/api/v1/namespaces/default/pods/on-n2');
+    await assert.rejects(tokenFor(theirs), /node requested token bound to a pod scheduled on a different node/);
+    // No pod on n1 uses this account: the Node authorizer itself refuses.
+    await admin.request('POST', '/api/v1/namespaces/default/serviceaccounts', {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'unused' },
+    });
+    assert.equal(
+      await status(
+        n1.request('POST', '/api/v1/namespaces/default/serviceaccounts/unused/token', {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenRequest',
+          spec: { boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: 'on-n1', uid: mine.metadata.uid } },
+        })
+      ),
+      403
+    );
+  });
+
   it('gives a pod created by the admin the projected service-account volume', async () => {
     const pod = await admin.request('POST', '/api/v1/namespaces/default/pods', {
       apiVersion: 'v1',
