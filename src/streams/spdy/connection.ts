@@ -106,6 +106,14 @@ export class SpdyStream extends Duplex {
     this.connection.streamRead(this);
   }
 
+  // Node calls _read only once until the next push, so consumption is tracked on every read() (flowing mode
+  // reads through it too) to give window back to the peer and to resume a paused socket.
+  override read(size?: number): any {
+    const chunk: unknown = super.read(size);
+    this.connection.streamRead(this);
+    return chunk;
+  }
+
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.connection.streamDestroyed(this);
     cb(err);
@@ -343,7 +351,11 @@ export class SpdyConnection extends EventEmitter<SpdyConnectionEvents> {
   streamRead(stream: SpdyStream): void {
     const consumed = stream.received - stream.readableLength;
     const delta = consumed - stream.acknowledged;
-    if (this.peerFlowControl && !stream.remoteEnded && delta >= this.initialWindow / 2) {
+    // Grant in halves of the window, or whatever was read once the peer's window runs low (else a reader that
+    // takes a little at a time would wait for data the peer may not send).
+    const peerLeft = this.initialWindow - (stream.received - stream.acknowledged);
+    const half = this.initialWindow / 2;
+    if (this.peerFlowControl && !stream.remoteEnded && delta > 0 && (delta >= half || peerLeft < half)) {
       stream.acknowledged = consumed;
       this.writeFrame({ type: 'window_update', streamId: stream.id, delta });
     }

@@ -52,7 +52,7 @@ test('inflates what Go writes: BestCompression with the dictionary (78 f9 …), 
   go.on('data', (b: Buffer) => out.push(b));
   const goBlock = async (h: Record<string, string>): Promise<Buffer> => {
     go.write(encodeHeaderBlock(h));
-    await new Promise((r) => go.flush(constants.Z_SYNC_FLUSH, r));
+    await new Promise<void>((r) => go.flush(constants.Z_SYNC_FLUSH, () => r()));
     return Buffer.concat(out.splice(0));
   };
   const d = new HeaderDecompressor();

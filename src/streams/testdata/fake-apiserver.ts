@@ -85,7 +85,7 @@ function route(req: Http2ServerRequest, res: Http2ServerResponse): void {
 }
 
 /** Runs argv as a child process behind the session; the exit code travels in the Status. */
-function runCommand(session: RemoteCommandSession, argv: string[]): void {
+export function runCommand(session: RemoteCommandSession, argv: string[]): void {
   const [file, ...args] = argv;
   if (!file) {
     void session.end(execErrorStatus('no command given'));
@@ -108,7 +108,7 @@ function runCommand(session: RemoteCommandSession, argv: string[]): void {
   session.on('close', () => child.kill('SIGKILL'));
 }
 
-function dialLocal(port: number): Promise<Duplex> {
+export function dialLocal(port: number): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     const s = connect({ host: '127.0.0.1', port });
     s.once('connect', () => {
