@@ -14,9 +14,11 @@ import { EtcdStore } from './etcd-store.js';
 const cluster = await startEtcdCluster({ after });
 let prefixes = 0;
 
-async function openStore(): Promise<EtcdStore> {
+/** A store on its own prefix; a short request timeout keeps the waits for lost proposals and dead streams short. */
+async function openStore(servers = cluster.endpoints, requestTimeoutMs = 2_000): Promise<EtcdStore> {
   const store = await EtcdStore.open({
-    servers: cluster.endpoints,
+    servers,
+    requestTimeoutMs,
     caFile: cluster.caFile,
     certFile: cluster.certFile,
     keyFile: cluster.keyFile,
@@ -81,7 +83,7 @@ describe('EtcdStore faults', { timeout: 60_000 }, () => {
       await cluster.kill(leader);
       killed = true;
       // Proposals a follower forwarded to the dead leader are lost; etcd answers them only when their deadline
-      // passes, so the writers may stall for that long (5 s) before the new leader takes writes.
+      // passes, so the writers may stall for that long before the new leader takes writes.
       await waitFor('200 writes after the kill', 20_000, () => afterKill >= 200);
     } finally {
       stop = true;
@@ -106,7 +108,8 @@ describe('EtcdStore faults', { timeout: 60_000 }, () => {
   });
 
   it('all members down - calls fail fast with Unavailable, watches end, and the store recovers', async () => {
-    const store = await openStore();
+    // The default deadline (5 s): failing well within it shows the circuits, not the deadline, make it fast.
+    const store = await openStore(cluster.endpoints, 5_000);
     const kv = await store.create('/registry/pods/ns/a', 'a1');
     const watched = collect(store, '/registry/pods/', kv.modRevision);
     await sleep(100); // let the watch stream open before the cluster goes away
@@ -147,6 +150,20 @@ describe('EtcdStore faults', { timeout: 60_000 }, () => {
     await waitFor('a new watch to replay the update', 5_000, () => again.state.events.length === 1);
     assert.deepEqual(again.state.events[0], { type: 'put', kv: updated });
     again.watch.close();
+  });
+
+  it('a member cut off from the quorum - its watches end with Unavailable instead of going quiet', async () => {
+    const survivor = 0;
+    const store = await openStore([cluster.endpoints[survivor]!]);
+    const r0 = await store.currentRevision();
+    const watched = collect(store, '/registry/pods/', r0);
+    await store.create('/registry/pods/ns/a', 'a1');
+    await waitFor('the watch to start', 5_000, () => watched.state.events.length === 1);
+    await Promise.all([1, 2].map((i) => cluster.kill(i)));
+    // etcd ends a watch stream that asked for a leader once its member has none; the store cannot reopen it.
+    await waitFor('the watch to end', 15_000, () => watched.state.ended);
+    assert.ok(isStorageError(watched.state.error, 'Unavailable'), String(watched.state.error));
+    await cluster.restart(1, 2);
   });
 
   it('startCompaction - compacts an etcd store on its schedule, keeping the window readable', async () => {
