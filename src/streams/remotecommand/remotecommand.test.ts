@@ -7,7 +7,8 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
-import { UpgradeFailure, dialSpdy, dialWebSocket } from '../dial.js';
+import type { UpgradeFailure } from '../dial.js';
+import { dialSpdy, dialWebSocket } from '../dial.js';
 import { runCommand } from '../testdata/fake-apiserver.js';
 import { RemoteCommandProtocol } from '../upgrade.js';
 import {
