@@ -18,10 +18,21 @@ import { PodManager } from './pods/manager.js';
 import { logFilesOf } from './runtime/logs.js';
 import { isRunning, Runtime, type Container } from './runtime/runtime.js';
 import { TokenManager } from './volumes/token-manager.js';
+import type { CertificateManager } from './bootstrap/manager.js';
+
+/** What a caller may hand the kubelet instead of what it would make from its options. */
+export interface KubeletDeps {
+  /** The API client (bootstrap/node.ts passes one whose client certificate rotates). @default from --kubeconfig */
+  client?: KubeClient;
+  /** The serving certificate, kept current by bootstrap/manager.ts, for the HTTPS server. */
+  servingCertificate?: CertificateManager;
+}
 
 export class Kubelet {
   readonly #stop = new AbortController();
   #run?: Promise<void>;
+  /** The serving certificate when `serverTLSBootstrap` is on (README: "Certificates"). */
+  servingCertificate?: CertificateManager;
 
   private constructor(
     readonly options: CompletedKubeletOptions,
@@ -31,13 +42,15 @@ export class Kubelet {
     readonly podManager: PodManager
   ) {}
 
-  static async start(o: CompletedKubeletOptions, log: Logger): Promise<Kubelet> {
+  static async start(o: CompletedKubeletOptions, log: Logger, deps: KubeletDeps = {}): Promise<Kubelet> {
     await mkdir(o.rootDir, { recursive: true, mode: 0o700 });
     await mkdir(o.podLogsDir, { recursive: true, mode: 0o755 });
-    const client = new KubeClient({
-      ...(await loadKubeconfig(o.kubeconfig)),
-      userAgent: `kubelet/v1.33.0-hubspoke (${o.nodeName})`,
-    });
+    const client =
+      deps.client ??
+      new KubeClient({
+        ...(await loadKubeconfig(o.kubeconfig)),
+        userAgent: `kubelet/v1.33.0-hubspoke (${o.nodeName})`,
+      });
     const runtime = new Runtime(o.rootDir, log.child({ component: 'runtime' }));
     await runtime.load();
     const nodeStatus = new NodeStatusManager(
@@ -74,6 +87,7 @@ export class Kubelet {
       event: (pod, type, reason, message) => void recordEvent(client, o.nodeName, pod, type, reason, message, podLog),
     });
     const k = new Kubelet(o, client, runtime, nodeStatus, podManager);
+    k.servingCertificate = deps.servingCertificate;
     k.#run = podManager.run(o.nodeName, k.#stop.signal);
     log.info(
       { node: o.nodeName, nodeIP: o.nodeIP, adopted: runtime.list().filter(isRunning).length },

@@ -65,7 +65,7 @@ before(async () => {
   cleanups.push(() => admin.close());
   // The Node authorizer grants a node what its pods need; binding system:node to this node's user as well keeps
   // the test independent of the authorization mode the control plane runs with.
-  tk = await startTestKubelet(hook, cp, { config: { nodeLeaseDurationSeconds: 4 } });
+  tk = await startTestKubelet(hook, cp, { config: { nodeLeaseDurationSeconds: 4, nodeStatusUpdateFrequency: '1s' } });
   k = kubectl(33, cp.kubeconfigPath);
 });
 
@@ -106,6 +106,119 @@ describe('kubelet', () => {
 
     const out = await k.ok(['get', 'nodes']);
     assert.match(out, /node-1\s+Ready\s/);
+
+    // Someone else (the node-lifecycle controller) marks the node Unknown: the next status check puts it back.
+    await admin.request(
+      'PATCH',
+      '/api/v1/nodes/node-1/status',
+      { status: { conditions: [{ ...ready, status: 'Unknown', reason: 'NodeStatusUnknown' }] } },
+      'application/strategic-merge-patch+json'
+    );
+    await until('Ready again', 4000, async () => {
+      const n = await admin.get<any>('/api/v1/nodes/node-1');
+      return n.status.conditions.find((c: any) => c.type === 'Ready')?.status === 'True';
+    });
+  });
+
+  it('runs init containers in order, then the app with its volumes and environment', async () => {
+    await admin.request('POST', '/api/v1/namespaces/default/configmaps', {
+      metadata: { name: 'cfg' },
+      data: { greeting: 'hello' },
+    });
+    await admin.request('POST', '/api/v1/namespaces/default/secrets', {
+      metadata: { name: 'sec' },
+      stringData: { pw: 's3cret' },
+    });
+    const main = [
+      'cat /work/init.txt',
+      'cat /etc/cfg/greeting; echo',
+      'cat /etc/sec/pw; echo',
+      'stat -L -c %a /etc/sec/pw',
+      'cat /etc/podinfo/labels; echo',
+      'echo "$GREETING $POD_NAME $PW_ENV"',
+      'pwd',
+    ].join('; ');
+    await createPod('init', {
+      restartPolicy: 'Never',
+      initContainers: [
+        {
+          name: 'first',
+          image: 'busybox',
+          command: ['/bin/sh', '-c', 'echo one > /work/init.txt'],
+          volumeMounts: [{ name: 'work', mountPath: '/work' }],
+        },
+        {
+          name: 'second',
+          image: 'busybox',
+          command: ['/bin/sh', '-c', 'echo two >> /work/init.txt'],
+          volumeMounts: [{ name: 'work', mountPath: '/work' }],
+        },
+      ],
+      containers: [
+        {
+          name: 'main',
+          image: 'busybox',
+          command: ['/bin/sh', '-c', main],
+          workingDir: '/work',
+          env: [
+            { name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'greeting' } } },
+            { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+            { name: 'PW_ENV', valueFrom: { secretKeyRef: { name: 'sec', key: 'pw' } } },
+          ],
+          volumeMounts: [
+            { name: 'work', mountPath: '/work' },
+            { name: 'cfg', mountPath: '/etc/cfg' },
+            { name: 'sec', mountPath: '/etc/sec' },
+            { name: 'podinfo', mountPath: '/etc/podinfo' },
+          ],
+        },
+      ],
+      volumes: [
+        { name: 'work', emptyDir: {} },
+        { name: 'cfg', configMap: { name: 'cfg' } },
+        { name: 'sec', secret: { secretName: 'sec', defaultMode: 0o400 } },
+        { name: 'podinfo', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } },
+      ],
+    });
+    const pod = await until('init to succeed', 10_000, async () => {
+      const p = await getPod('init');
+      return (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') && p;
+    });
+    const log = (await readFile(tk.kubelet.containerLogFiles('default', 'init', 'main')[0]!, 'utf8'))
+      .split('\n')
+      .map((l) => l.replace(/^\S+ stdout F /, ''));
+    assert.equal(pod.status!.phase, 'Succeeded', log.join('\n'));
+    assert.deepEqual(log.slice(0, 8), ['one', 'two', 'hello', 's3cret', '400', '', 'hello init s3cret', '/work']);
+    assert.deepEqual(
+      pod.status!.initContainerStatuses!.map((s) => [s.name, s.state?.terminated?.reason, s.ready]),
+      [
+        ['first', 'Completed', true],
+        ['second', 'Completed', true],
+      ]
+    );
+    const ready = pod.status!.conditions!.find((c) => c.type === 'Ready')!;
+    assert.deepEqual([ready.status, ready.reason], ['False', 'PodCompleted']);
+  });
+
+  it('restarts a container whose liveness probe fails', async () => {
+    const port = await freePort(); // nothing listens there
+    await createPod('unhealthy', {
+      containers: [
+        {
+          name: 'main',
+          image: 'busybox',
+          command: ['/bin/sh', '-c', 'while :; do sleep 0.2; done'],
+          livenessProbe: { tcpSocket: { port }, periodSeconds: 1, failureThreshold: 1 },
+        },
+      ],
+      terminationGracePeriodSeconds: 1,
+    });
+    const pod = await until('a liveness restart', 8000, async () => {
+      const p = await getPod('unhealthy');
+      return (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 && p;
+    });
+    assert.equal(pod.status!.containerStatuses![0]!.lastState!.terminated!.exitCode, 137);
+    await admin.request('DELETE', '/api/v1/namespaces/default/pods/unhealthy');
   });
 
   it('runs an HTTP server pod that is Running and Ready within 3 s', async () => {
@@ -194,6 +307,13 @@ describe('kubelet', () => {
     assert.equal(pod.status!.phase, 'Running');
     const out = await k.ok(['get', 'pod', 'crash']);
     assert.match(out, /crash\s+0\/1\s+CrashLoopBackOff\s+1 \(/);
+    const events = await admin.get<any>('/api/v1/namespaces/default/events');
+    assert.ok(
+      events.items.some(
+        (e: any) => e.involvedObject.name === 'crash' && e.reason === 'BackOff' && e.source.component === 'kubelet'
+      ),
+      'a BackOff event'
+    );
     const prev = tk.kubelet.containerLogFiles('default', 'crash', 'crash', true);
     assert.match(await readFile(prev.at(-1)!, 'utf8'), / stdout F boom\n$/);
   });
@@ -291,11 +411,18 @@ print(json.dumps({'ns': ns, 'code': code, 'body': body, 'mode': oct(os.stat(d + 
 
   it('keeps pods running across a kubelet restart and adopts them', async () => {
     await createPod('survivor', {
-      containers: [{ name: 'main', image: 'busybox', command: ['/bin/sh', '-c', 'while :; do sleep 0.2; done'] }],
+      containers: [
+        {
+          name: 'main',
+          image: 'busybox',
+          command: ['/bin/sh', '-c', 'while :; do sleep 0.2; done'],
+          readinessProbe: { exec: { command: ['/bin/true'] }, periodSeconds: 1 },
+        },
+      ],
     });
-    const before = await until('survivor Running', 5000, async () => {
+    const before = await until('survivor Ready', 5000, async () => {
       const p = await getPod('survivor');
-      return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.state?.running && p;
+      return p.status?.containerStatuses?.[0]?.ready && p;
     });
     const id = before.status!.containerStatuses![0]!.containerID!;
     const pid = tk.kubelet.runtime.list().find((c) => `bwrap://${c.config.id}` === id)!.state.pid;
@@ -308,6 +435,7 @@ print(json.dumps({'ns': ns, 'code': code, 'body': body, 'mode': oct(os.stat(d + 
     assert.equal(cs.containerID, id);
     assert.equal(cs.restartCount, 0);
     assert.ok(cs.state?.running);
+    assert.equal(cs.ready, true, 'readiness carried over, no flap');
     assert.ok(tk.kubelet.runtime.get(id.slice('bwrap://'.length)), 'adopted');
     await k.ok(['delete', 'pod', 'survivor', '--grace-period=1']);
     assert.ok(!processAlive(pid), 'the adopted container was stopped');

@@ -25,10 +25,20 @@ export interface NodeStatusOptions {
 
 const ki = (bytes: number): string => `${Math.floor(bytes / 1024)}Ki`;
 
+/** JSON with sorted keys: the server may return fields in another order. */
+function stable(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stable).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stable((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v) ?? 'null';
+}
+
 export class NodeStatusManager {
   #node?: Node;
   #lastReported = 0;
-  #lastKey = '';
   #timer?: NodeJS.Timeout;
   readonly lease: NodeLease;
   readonly #info = nodeInfo();
@@ -130,22 +140,30 @@ export class NodeStatusManager {
     }, this.opts.nodeStatusUpdateFrequencyMs);
   }
 
-  /** Writes nodes/status when it changed (heartbeat times aside) or the report interval has passed. */
+  /**
+   * Writes nodes/status when it differs from the server's copy (heartbeat times aside: someone else, such as
+   * the node-lifecycle controller, may have changed it) or the report interval has passed.
+   */
   async update(force: boolean): Promise<void> {
+    if (!force) this.#node = await this.client.get<Node>(`/api/v1/nodes/${this.opts.nodeName}`);
     const status = this.#status();
-    const key = JSON.stringify({
-      ...status,
-      conditions: status.conditions!.map((c) => ({ ...c, lastHeartbeatTime: '' })),
-    });
-    if (!force && key === this.#lastKey && Date.now() - this.#lastReported < this.opts.nodeStatusReportFrequencyMs)
-      return;
+    const comparable = (st: NodeStatus | undefined): string =>
+      stable({
+        capacity: st?.capacity,
+        allocatable: st?.allocatable,
+        addresses: st?.addresses,
+        daemonEndpoints: st?.daemonEndpoints,
+        nodeInfo: Object.keys(this.#info).map((k) => (st?.nodeInfo as Record<string, string> | undefined)?.[k]),
+        conditions: st?.conditions?.map(({ type, status, reason, message }) => ({ type, status, reason, message })),
+      });
+    const due = Date.now() - this.#lastReported >= this.opts.nodeStatusReportFrequencyMs;
+    if (!force && !due && comparable(this.#node?.status) === comparable(status)) return;
     this.#node = await this.client.request<Node>(
       'PATCH',
       `/api/v1/nodes/${this.opts.nodeName}/status`,
       { status },
       'application/merge-patch+json'
     );
-    this.#lastKey = key;
     this.#lastReported = Date.now();
   }
 

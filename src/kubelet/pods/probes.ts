@@ -107,9 +107,15 @@ export class ContainerProbes {
     private readonly container: Container,
     private readonly runtime: Runtime,
     private readonly podIP: string,
-    private readonly onChange: (kind: ProbeKind) => void
+    private readonly onChange: (kind: ProbeKind) => void,
+    /** What the pod's status last said about this very container (it was adopted after a kubelet restart). */
+    prior?: { ready?: boolean; started?: boolean }
   ) {
-    this.results = { liveness: true, readiness: !spec.readinessProbe, startup: !spec.startupProbe };
+    this.results = {
+      liveness: true,
+      readiness: !spec.readinessProbe || prior?.ready === true,
+      startup: !spec.startupProbe || prior?.started === true,
+    };
     const started = Date.parse(container.state.startedAt ?? new Date().toISOString());
     for (const kind of ['liveness', 'readiness', 'startup'] as const) {
       const probe = spec[`${kind}Probe`];

@@ -329,7 +329,12 @@ export class PodWorker {
   async #probe(v: ContainerView, c: Container): Promise<void> {
     let p = this.#probes.get(c.config.id);
     if (!p) {
-      p = new ContainerProbes(v.spec, c, this.ctx.runtime, this.ctx.nodeIP, () => this.kick());
+      // An adopted container keeps the readiness it had, rather than flapping until its probe runs again.
+      const prior = [
+        ...(this.#pod.status?.containerStatuses ?? []),
+        ...(this.#pod.status?.initContainerStatuses ?? []),
+      ].find((st) => st.containerID === `bwrap://${c.config.id}`);
+      p = new ContainerProbes(v.spec, c, this.ctx.runtime, this.ctx.nodeIP, () => this.kick(), prior);
       this.#probes.set(c.config.id, p);
     }
     if (p.failed) {
