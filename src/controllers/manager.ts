@@ -16,6 +16,7 @@ import { runNodeLifecycleController } from './node-lifecycle.js';
 import { runEndpointsController } from './endpoints.js';
 import { runEndpointSliceController } from './endpointslice.js';
 import { runScheduler } from './scheduler.js';
+import { runTaintEvictionController } from './taint-eviction.js';
 import type { ControllerManagerOptions } from './options.js';
 import { runRootCAPublisher } from './root-ca-publisher.js';
 import { runServiceAccountController } from './serviceaccounts.js';
@@ -137,6 +138,12 @@ export async function startControllers(cfg: ControllersConfig): Promise<RunningC
       'nodelifecycle',
       await clientFor(sa.nodeLifecycle),
       (c, l) => runNodeLifecycleController(c, l, stop.signal, o.nodeLifecycle),
+    ],
+    // Upstream's taint-eviction-controller acts with the node controller's identity and role.
+    [
+      'taint-eviction-controller',
+      await clientFor(sa.nodeLifecycle),
+      (c, l) => runTaintEvictionController(c, l, stop.signal),
     ],
     ['endpoint', await clientFor(sa.endpoints), (c, l) => runEndpointsController(c, l, stop.signal)],
     ['endpointslice', await clientFor(sa.endpointSlice), (c, l) => runEndpointSliceController(c, l, stop.signal)],

@@ -4,7 +4,7 @@
 // gets its conditions set to Unknown. Nodes are then tainted from their conditions (TaintNodesByCondition:
 // NoSchedule taints; and NoExecute not-ready/unreachable taints, upstream's taint-based eviction markers), and
 // the pods of a node that is not Ready are marked not Ready (MarkPodsNotReady), so Services stop sending them
-// traffic. Evicting pods after their NoExecute tolerationSeconds is not done here.
+// traffic. Evicting pods from NoExecute-tainted nodes is the taint-eviction controller's (taint-eviction.ts).
 import type { Node, NodeCondition, Pod, Taint } from 'kubernetes-types/core/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { isConflict, isNotFound } from '../api/errors.js';

@@ -2,7 +2,8 @@
 // (system:kube-scheduler; system:serviceaccount:kube-system:node-controller): a pending pod is bound to the
 // Ready node it fits; one that fits nowhere gets PodScheduled=False with upstream's message and a
 // FailedScheduling event, then is placed when a node that fits appears; a node whose Lease stops being renewed
-// goes Unknown, is tainted, its pods marked not Ready, and recovers when the kubelet is back.
+// goes Unknown, is tainted, its pods marked not Ready (and evicted once their NoExecute toleration runs out),
+// and recovers when the kubelet is back.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { rfc3339, rfc3339Micro } from '../../src/api/meta.js';
@@ -130,7 +131,7 @@ test('scheduler - binds to the fitting Ready node; explains and retries a pod th
   assert.equal((await events(c, 'waits', 'Scheduled'))[0]?.message, 'Successfully assigned default/waits to big');
 });
 
-test('node lifecycle - a node whose Lease stops is Unknown and tainted, its pods not Ready; back when renewed', async (t) => {
+test('node lifecycle - a node whose Lease stops is Unknown and tainted, its pods not Ready or evicted; back when renewed', async (t) => {
   const cp = await startTestControlPlane(
     t,
     {},
@@ -154,6 +155,17 @@ test('node lifecycle - a node whose Lease stops is Unknown and tainted, its pods
     conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }],
   };
   await c.request('PUT', '/api/v1/namespaces/default/pods/on-n1/status', p);
+  // A pod that tolerates an unreachable node for one second only.
+  const brief = {
+    key: 'node.kubernetes.io/unreachable',
+    operator: 'Exists',
+    effect: 'NoExecute',
+    tolerationSeconds: 1,
+  };
+  await c.request('POST', '/api/v1/namespaces/default/pods', {
+    ...pod('brief', '100m'),
+    spec: { ...pod('', '1m').spec, nodeName: 'n1', tolerations: [brief] },
+  });
 
   // While the lease is renewed, nothing happens.
   const renewing = setInterval(() => void renewLease(c, 'n1').catch(() => undefined), 500);
@@ -181,6 +193,15 @@ test('node lifecycle - a node whose Lease stops is Unknown and tainted, its pods
     const q = await c.get<Obj>('/api/v1/namespaces/default/pods/on-n1');
     return q.status.conditions.find((x: Obj) => x.type === 'Ready')?.status === 'False' || undefined;
   });
+  // The pod with the short toleration is evicted (deleted gracefully: its kubelet would finish it); the one
+  // with the default 300 s toleration stays.
+  const evicted = await eventually('pod evicted', async () => {
+    const q = await c.get<Obj>('/api/v1/namespaces/default/pods/brief');
+    return q.metadata.deletionTimestamp ? q : undefined;
+  });
+  const disruption = evicted.status.conditions.find((x: Obj) => x.type === 'DisruptionTarget');
+  assert.equal(disruption?.reason, 'DeletionByTaintManager');
+  assert.equal((await c.get<Obj>('/api/v1/namespaces/default/pods/on-n1')).metadata.deletionTimestamp, undefined);
   await eventually('NodeNotReady event', async () => {
     const list = await c.get<{ items: Obj[] }>(
       `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent('involvedObject.name=n1,reason=NodeNotReady')}`
