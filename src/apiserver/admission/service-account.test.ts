@@ -10,6 +10,17 @@ import { serviceAccountAdmission } from './service-account.js';
 const accounts = new Map<string, KubeObject>([
   ['default/default', { metadata: { namespace: 'default', name: 'default' } }],
   ['default/quiet', { metadata: { namespace: 'default', name: 'quiet' }, automountServiceAccountToken: false }],
+  [
+    'default/strict',
+    {
+      metadata: {
+        namespace: 'default',
+        name: 'strict',
+        annotations: { 'kubernetes.io/enforce-mountable-secrets': 'true' },
+      },
+      secrets: [{ name: 'allowed' }],
+    },
+  ],
   ['default/puller', { metadata: { namespace: 'default', name: 'puller' }, imagePullSecrets: [{ name: 'registry' }] }],
 ]);
 let lookups = 0;
@@ -106,6 +117,29 @@ describe('ServiceAccount admission', () => {
     const { pod, run } = create({ serviceAccountName: 'puller' });
     await run();
     assert.deepEqual(pod.spec!.imagePullSecrets, [{ name: 'registry' }]);
+  });
+
+  test('an account enforcing mountable secrets limits the secrets its pods name', async () => {
+    await create({ serviceAccountName: 'strict', volumes: [{ name: 'v', secret: { secretName: 'allowed' } }] }).run();
+    await assert.rejects(
+      create({ serviceAccountName: 'strict', volumes: [{ name: 'v', secret: { secretName: 'other' } }] }).run(),
+      /volume with secret.secretName="other" is not allowed because service account strict does not reference that secret/
+    );
+    await assert.rejects(
+      create({
+        serviceAccountName: 'strict',
+        containers: [
+          { name: 'c', image: 'x', env: [{ name: 'P', valueFrom: { secretKeyRef: { name: 'other', key: 'k' } } }] },
+        ],
+      }).run(),
+      /container c with envVar P referencing secret.secretName="other" is not allowed/
+    );
+    await assert.rejects(
+      create({ serviceAccountName: 'strict', imagePullSecrets: [{ name: 'reg' }] }).run(),
+      /imagePullSecrets\[0\].name="reg" is not allowed because service account strict does not reference that imagePullSecret/
+    );
+    // Without the annotation anything goes.
+    await create({ volumes: [{ name: 'v', secret: { secretName: 'other' } }] }).run();
   });
 
   test('a missing account is refused; default is retried (the controller may be creating it)', async () => {

@@ -67,6 +67,38 @@ function mountToken(pod: Pod): void {
   if (needed && !existing) (spec.volumes ??= []).push(tokenVolume(name));
 }
 
+/** An account annotated `kubernetes.io/enforce-mountable-secrets: "true"` limits its pods to the secrets it lists. */
+const enforceMountableSecretsAnnotation = 'kubernetes.io/enforce-mountable-secrets';
+// Go's strconv.ParseBool truths.
+const enforcesMountableSecrets = (sa: ServiceAccount): boolean =>
+  ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(sa.metadata?.annotations?.[enforceMountableSecretsAnnotation] ?? '');
+
+/** Why the pod names a secret the account does not list (upstream limitSecretReferences), or undefined. */
+function secretReferenceNotAllowed(sa: ServiceAccount, pod: Pod): string | undefined {
+  const saName = sa.metadata?.name ?? '';
+  const mountable = new Set((sa.secrets ?? []).map((s) => s.name));
+  const notListed = `is not allowed because service account ${saName} does not reference that secret`;
+  for (const v of pod.spec?.volumes ?? [])
+    if (v.secret && !mountable.has(v.secret.secretName))
+      return `volume with secret.secretName="${v.secret.secretName ?? ''}" ${notListed}`;
+  const containers = [
+    ...(pod.spec?.initContainers ?? []).map((c) => ({ c, kind: 'init container' })),
+    ...(pod.spec?.containers ?? []).map((c) => ({ c, kind: 'container' })),
+  ];
+  for (const { c, kind } of containers)
+    for (const e of c.env ?? []) {
+      const ref = e.valueFrom?.secretKeyRef;
+      if (ref && !mountable.has(ref.name))
+        return `${kind} ${c.name} with envVar ${e.name} referencing secret.secretName="${ref.name ?? ''}" ${notListed}`;
+    }
+  const pullable = new Set((sa.imagePullSecrets ?? []).map((s) => s.name));
+  const pulls = pod.spec?.imagePullSecrets ?? [];
+  for (const [i, ref] of pulls.entries())
+    if (!pullable.has(ref.name))
+      return `imagePullSecrets[${i}].name="${ref.name ?? ''}" is not allowed because service account ${saName} does not reference that imagePullSecret`;
+  return undefined;
+}
+
 export function serviceAccountAdmission(deps: ServiceAccountDeps): AdmissionPlugin {
   const delay = deps.retryDelayMs ?? (() => 100 + randomInt(100));
 
@@ -104,6 +136,11 @@ export function serviceAccountAdmission(deps: ServiceAccountDeps): AdmissionPlug
       if ((spec.automountServiceAccountToken ?? sa.automountServiceAccountToken) !== false) mountToken(pod);
       if (!spec.imagePullSecrets?.length && sa.imagePullSecrets?.length)
         spec.imagePullSecrets = sa.imagePullSecrets.map((s) => ({ name: s.name }));
+      // Upstream checks this in its validating half, after every mutation; no later plugin here adds secrets.
+      if (enforcesMountableSecrets(sa)) {
+        const why = secretReferenceNotAllowed(sa, pod);
+        if (why) throw forbidden(a, why);
+      }
     },
     async validate(a) {
       if (!isPodCreate(a)) return;
