@@ -6,6 +6,7 @@ import type { Authorizer } from './authz/interface.js';
 import type { Handler } from './context.js';
 import { withAuthentication } from './filters/authentication.js';
 import { withAuthorization } from './filters/authorization.js';
+import { withImpersonation } from './filters/impersonation.js';
 import { withMaxInFlight, type InFlightLimits } from './filters/max-in-flight.js';
 import { withMetrics, type RequestMetrics } from './filters/metrics.js';
 import { withPanicRecovery } from './filters/panic-recovery.js';
@@ -25,6 +26,7 @@ export function buildHandlerChain(api: Handler, c: ChainConfig): Handler {
   let h = api; // endpoints: decode → admission → registry → storage
   h = withAuthorization(h, c.authorizer); // needs the user and the request info; 403 unless allowed
   h = withMaxInFlight(h, c.limits, c.metrics.inflight); // after authn so anonymous floods cannot starve users
+  h = withImpersonation(h, c.authorizer); // after authn: the caller must be allowed to `impersonate`; 403 if not
   h = withAuthentication(h, c.authenticator, c.log); // 401 when no credential is recognized
   h = withTimeout(h, c.requestTimeoutMs); // long-running requests (watch, exec, proxy, logs) exempt
   h = withMetrics(h, c.metrics); // counts every answer, 401 and 403 included

@@ -9,18 +9,39 @@ export interface FlagSpec {
   type: 'string' | 'boolean';
   help: string;
   default?: string | boolean;
+  /** Repeatable (`--group a --group b`): the value is every occurrence, in order. */
+  multiple?: boolean;
 }
+
+export type FlagValues<T extends Record<string, FlagSpec>> = {
+  [K in keyof T]: T[K]['type'] extends 'boolean'
+    ? boolean
+    : T[K]['multiple'] extends true
+      ? string[]
+      : string | undefined;
+};
 
 export function parseFlags<T extends Record<string, FlagSpec>>(
   argv: string[],
   spec: T,
   usageLine: string
-): { [K in keyof T]: T[K]['type'] extends 'boolean' ? boolean : string | undefined } {
-  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
-  for (const [k, v] of Object.entries(spec)) options[k] = { type: v.type };
+): FlagValues<T> {
+  return parseCommandLine(argv, spec, usageLine, false).flags;
+}
+
+/** Flags and the positional arguments among them (`hubspoke token delete <id>`). */
+export function parseCommandLine<T extends Record<string, FlagSpec>>(
+  argv: string[],
+  spec: T,
+  usageLine: string,
+  allowPositionals = true
+): { flags: FlagValues<T>; positionals: string[] } {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { help: { type: 'boolean' } };
+  for (const [k, v] of Object.entries(spec)) options[k] = { type: v.type, multiple: v.multiple };
   let values: Record<string, unknown>;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({ args: argv, options, allowPositionals: false, strict: true }));
+    ({ values, positionals } = parseArgs({ args: argv, options, allowPositionals, strict: true }));
   } catch (err) {
     throw new UsageError(`error: ${(err as Error).message}`);
   }
@@ -33,8 +54,8 @@ export function parseFlags<T extends Record<string, FlagSpec>>(
     process.exit(0);
   }
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(spec)) out[k] = values[k] ?? v.default;
-  return out as never;
+  for (const [k, v] of Object.entries(spec)) out[k] = values[k] ?? (v.multiple ? [] : v.default);
+  return { flags: out as never, positionals };
 }
 
 /** Parses an integer flag, naming the flag when it is not one. */
@@ -64,4 +85,12 @@ export function durationFlag(name: string, v: string | undefined, errs: string[]
     return undefined;
   }
   return total;
+}
+
+/** Parses a kube-style boolean given as a value (`--anonymous-auth=false`), naming the flag when it is not one. */
+export function boolFlag(name: string, v: string | undefined, errs: string[]): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'true' || v === 'false') return v === 'true';
+  errs.push(`--${name}: "${v}" is not true or false`);
+  return undefined;
 }

@@ -2,6 +2,8 @@
 import { runServer } from './server.js';
 import { runUp } from './up.js';
 import { runKubelet } from './kubelet.js';
+import { runKubeconfig } from './kubeconfig.js';
+import { runToken } from './token.js';
 import { UsageError } from './flags.js';
 
 const commands: Record<string, { summary: string; run: (argv: string[]) => Promise<void> }> = {
@@ -12,6 +14,8 @@ const commands: Record<string, { summary: string; run: (argv: string[]) => Promi
     run: (argv) => runServer(argv, { controllers: false }),
   },
   kubelet: { summary: 'Run the kubelet alone (kubelet flags): register this node and run its pods', run: runKubelet },
+  token: { summary: 'Create, list and delete bootstrap tokens that nodes join with', run: runToken },
+  kubeconfig: { summary: 'Issue a client-certificate kubeconfig signed by the cluster CA', run: runKubeconfig },
 };
 
 function usage(): string {

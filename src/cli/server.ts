@@ -3,12 +3,13 @@ import { newLogger } from '../lib/log.js';
 import { defaultAdmissionPlugins } from '../apiserver/admission/index.js';
 import type { ApiServerOptions } from '../apiserver/options.js';
 import { defaultTLSCipherSuites } from '../apiserver/tls-ciphers.js';
-import { defaultTLSCipherSuites } from '../apiserver/tls-ciphers.js';
 import type { ControllerManagerOptions } from '../controllers/options.js';
-import { durationFlag, intFlag, parseFlags, UsageError } from './flags.js';
+import { boolFlag, durationFlag, intFlag, parseFlags, UsageError, type FlagValues } from './flags.js';
 import { startControlPlane, waitForSignal } from './control-plane.js';
 
 /** A comma-separated list flag (pflag's StringSlice): `Node,RBAC` → ['Node', 'RBAC']. */
+const msToSeconds = (ms: number | undefined): number | undefined =>
+  ms === undefined ? undefined : Math.floor(ms / 1000);
 const listFlag = (v: string | undefined): string[] | undefined =>
   v === undefined
     ? undefined
@@ -46,10 +47,51 @@ export const serverFlags = {
     help: 'Comma-separated list of cipher suites for the server (Go names); TLS 1.3 suites are always on.',
     default: defaultTLSCipherSuites.join(','),
   },
-  'tls-cipher-suites': {
+  'anonymous-auth': {
     type: 'string',
-    help: 'Comma-separated list of cipher suites for the server (Go names); TLS 1.3 suites are always on.',
-    default: defaultTLSCipherSuites.join(','),
+    help: 'Enables anonymous requests (user system:anonymous, group system:unauthenticated), subject to authorization.',
+    default: 'false',
+  },
+  'token-auth-file': {
+    type: 'string',
+    help: 'If set, the file that will be used to secure the secure port of the API server via token authentication (CSV: token,user,uid,"group1,group2").',
+  },
+  'enable-bootstrap-token-auth': {
+    type: 'string',
+    help: "Enable to allow secrets of type 'bootstrap.kubernetes.io/token' in the 'kube-system' namespace to be used for TLS bootstrapping authentication.",
+    default: 'true',
+  },
+  'service-account-issuer': {
+    type: 'string',
+    multiple: true,
+    help: 'Identifier of the service account token issuer (repeatable; the first issues, all are accepted). Default https://kubernetes.default.svc.cluster.local.',
+  },
+  'api-audiences': {
+    type: 'string',
+    help: 'Comma-separated identifiers of the API; service account tokens must be meant for one of them. Default: the issuers.',
+  },
+  'service-account-key-file': {
+    type: 'string',
+    multiple: true,
+    help: 'File containing PEM-encoded public (or private) keys, or certificates, that verify service account tokens (repeatable).',
+  },
+  'service-account-signing-key-file': {
+    type: 'string',
+    help: 'Path to the private key that signs service account tokens (default: <data-dir>/pki/sa.key, generated).',
+  },
+  'service-account-max-token-expiration': {
+    type: 'string',
+    help: 'The maximum validity duration of a token created by the service account token issuer; 0 for none.',
+    default: '0',
+  },
+  'service-account-extend-token-expiration': {
+    type: 'string',
+    help: 'Extends pod-bound tokens requested for 3607s to a year (with a warnafter claim) so that old clients keep working.',
+    default: 'true',
+  },
+  'service-account-jwks-uri': {
+    type: 'string',
+    help: 'Overrides the URI for the JSON Web Key Set in the discovery doc served at /.well-known/openid-configuration.',
   },
   'service-cluster-ip-range': {
     type: 'string',
@@ -171,10 +213,7 @@ export const serverFlags = {
   },
 } as const;
 
-export function apiServerOptionsFromFlags(
-  f: Record<keyof typeof serverFlags, string | undefined>,
-  dataDir: string
-): ApiServerOptions {
+export function apiServerOptionsFromFlags(f: FlagValues<typeof serverFlags>, dataDir: string): ApiServerOptions {
   const errs: string[] = [];
   const o: ApiServerOptions = {
     securePort: intFlag('secure-port', f['secure-port'], errs),
@@ -184,9 +223,27 @@ export function apiServerOptionsFromFlags(
     tlsPrivateKeyFile: f['tls-private-key-file'],
     clientCAFile: f['client-ca-file'],
     tlsCipherSuites: listFlag(f['tls-cipher-suites']),
-    tlsCipherSuites: listFlag(f['tls-cipher-suites']),
     serviceClusterIPRange: f['service-cluster-ip-range'],
     dataDir,
+    anonymousAuth: boolFlag('anonymous-auth', f['anonymous-auth'], errs),
+    tokenAuthFile: f['token-auth-file'],
+    enableBootstrapTokenAuth: boolFlag('enable-bootstrap-token-auth', f['enable-bootstrap-token-auth'], errs),
+    serviceAccountIssuers: f['service-account-issuer'],
+    apiAudiences: listFlag(f['api-audiences']),
+    serviceAccountKeyFiles: f['service-account-key-file'],
+    serviceAccountSigningKeyFile: f['service-account-signing-key-file'],
+    serviceAccountMaxTokenExpirationSeconds:
+      f['service-account-max-token-expiration'] === '0'
+        ? 0
+        : msToSeconds(
+            durationFlag('service-account-max-token-expiration', f['service-account-max-token-expiration'], errs)
+          ),
+    serviceAccountExtendTokenExpiration: boolFlag(
+      'service-account-extend-token-expiration',
+      f['service-account-extend-token-expiration'],
+      errs
+    ),
+    serviceAccountJwksUri: f['service-account-jwks-uri'],
     requestTimeoutMs: durationFlag('request-timeout', f['request-timeout'], errs),
     maxRequestsInflight: intFlag('max-requests-inflight', f['max-requests-inflight'], errs),
     maxMutatingRequestsInflight: intFlag('max-mutating-requests-inflight', f['max-mutating-requests-inflight'], errs),
@@ -219,9 +276,7 @@ function secondsFlag(name: string, v: string | undefined, errs: string[]): numbe
   return n === undefined ? undefined : n * 1000;
 }
 
-export function controllerOptionsFromFlags(
-  f: Record<keyof typeof serverFlags, string | undefined>
-): ControllerManagerOptions {
+export function controllerOptionsFromFlags(f: FlagValues<typeof serverFlags>): ControllerManagerOptions {
   const errs: string[] = [];
   const o: ControllerManagerOptions = {
     clusterSigningCertFile: f['cluster-signing-cert-file'],
