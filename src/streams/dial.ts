@@ -111,7 +111,11 @@ export function dialSpdy(
   });
 }
 
-/** Opens a WebSocket offering `protocols`; a non-101 answer rejects with an UpgradeFailure. */
+/**
+ * Opens a WebSocket offering `protocols`; a non-101 answer rejects with an UpgradeFailure. It resolves paused:
+ * frames that came with the 101 would otherwise be emitted before the caller's listeners exist, so call
+ * `ws.resume()` after attaching them (webSocketRemoteCommandClient does).
+ */
 export function dialWebSocket(
   url: string | URL,
   protocols: readonly string[],
@@ -138,6 +142,7 @@ export function dialWebSocket(
     });
     ws.once('error', reject);
     ws.once('open', () => {
+      ws.pause();
       ws.off('error', reject);
       resolve({ ws, protocol: ws.protocol });
     });

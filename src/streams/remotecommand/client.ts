@@ -117,6 +117,7 @@ export function webSocketRemoteCommandClient(
     } else if (msg.channel === Channel.Error) errorChunks.push(msg.data);
   });
   ws.on('error', () => ws.terminate());
+  ws.resume(); // dialWebSocket hands it over paused
   const status = new Promise<Status>((resolve) => {
     ws.once('close', (code) => {
       stdout?.push(null);
