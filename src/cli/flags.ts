@@ -37,7 +37,9 @@ export function parseCommandLine<T extends Record<string, FlagSpec>>(
   allowPositionals = true
 ): { flags: FlagValues<T>; positionals: string[] } {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { help: { type: 'boolean' } };
-  for (const [k, v] of Object.entries(spec)) options[k] = { type: v.type, multiple: v.multiple };
+  // Node 20's parseArgs rejects `multiple: undefined`: only repeatable flags carry the key.
+  for (const [k, v] of Object.entries(spec))
+    options[k] = v.multiple ? { type: v.type, multiple: true } : { type: v.type };
   let values: Record<string, unknown>;
   let positionals: string[];
   try {
