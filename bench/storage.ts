@@ -81,7 +81,10 @@ try {
     );
   }
 
-  const cluster = await startEtcdCluster({ after: (fn) => void cleanups.unshift(fn) }, { tmpfs: args.tmpfs });
+  const cluster = await startEtcdCluster(
+    { after: (fn: () => Promise<void>) => void cleanups.unshift(fn) },
+    { tmpfs: args.tmpfs }
+  );
   const raw = new Etcd3({
     hosts: cluster.endpoints,
     credentials: {
