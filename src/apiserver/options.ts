@@ -41,6 +41,10 @@ export interface ApiServerOptions {
    * holds: a watcher further behind could not resume from the window anyway. @default watchCacheSize
    */
   watcherBufferSize?: number;
+  /** This server's identity Lease (kube-system/apiserver-<id>) expires this long after its last renewal. @default 15000 */
+  identityLeaseDurationMs?: number;
+  /** How often the identity Lease is renewed. @default 5000 */
+  identityLeaseRenewIntervalMs?: number;
   /** How often old revisions are compacted; 0 disables. @default 300000 (upstream --etcd-compaction-interval 5m) */
   compactionIntervalMs?: number;
   /** --authorization-mode, in order. @default ['Node', 'RBAC'] (upstream's own default is AlwaysAllow) */
@@ -144,7 +148,9 @@ export function completeApiServerOptions(o: ApiServerOptions): CompletedApiServe
     serviceAccountExtendTokenExpiration: o.serviceAccountExtendTokenExpiration ?? true,
     serviceAccountJwksUri: o.serviceAccountJwksUri,
     watchCacheSize: o.watchCacheSize ?? 1000,
-    watcherBufferSize: o.watcherBufferSize ?? 1000,
+    watcherBufferSize: o.watcherBufferSize ?? o.watchCacheSize ?? 1000,
+    identityLeaseDurationMs: o.identityLeaseDurationMs ?? 15_000,
+    identityLeaseRenewIntervalMs: o.identityLeaseRenewIntervalMs ?? 5_000,
     hostname: hostname(),
     pkiDir: join(o.dataDir, 'pki'),
   });

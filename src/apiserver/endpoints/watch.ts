@@ -75,7 +75,11 @@ export async function serveWatch(
     const events = store.watch(ns, q, after, abort.signal, {
       bookmarkIntervalMs: bookmarks ? c.bookmarkIntervalMs : undefined,
       // The cut-off watcher's ERROR event cannot reach a client that does not read: drop the connection.
-      onCutOff: () => {
+      onCutOff: (err) => {
+        c.log.info(
+          { resource: store.def.resource, namespace: ns, user: ctx.user?.name, reason: err.message },
+          'forcing watcher close due to unresponsiveness'
+        );
         abort.abort();
         destroyResponse(res);
       },
