@@ -44,7 +44,6 @@ export function shouldPodBeInEndpoints(pod: Pod, includeTerminating: boolean): b
 export function findPort(pod: Pod, sp: ServicePort): number | undefined {
   const target = sp.targetPort ?? sp.port;
   if (typeof target === 'number') return target;
-  if (/^[0-9]+$/.test(target)) return Number(target);
   const protocol = sp.protocol ?? 'TCP';
   for (const c of pod.spec?.containers ?? [])
     for (const p of c.ports ?? []) if (p.name === target && (p.protocol ?? 'TCP') === protocol) return p.containerPort;
