@@ -58,4 +58,21 @@ describe('EtcdStore', () => {
       await store.close();
     }
   });
+
+  it('compactedRevision - finds a compaction another server made', async () => {
+    const prefix = `/shared-${stores++}`;
+    const [a, b] = [await openTestStore(prefix), await openTestStore(prefix)];
+    try {
+      let kv = await a.create('/registry/leases/ns/l', '0');
+      for (let i = 1; i < 20; i++) kv = await a.update(kv.key, String(i), kv.modRevision);
+      const before = await b.compactedRevision();
+      await a.compact(kv.modRevision - 7);
+      assert.ok(before < kv.modRevision - 7);
+      assert.equal(await b.compactedRevision(), kv.modRevision - 7);
+      await assert.rejects(b.list('/registry/leases/', { revision: kv.modRevision - 7 }), /compacted/);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
 });

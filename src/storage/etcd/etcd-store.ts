@@ -52,10 +52,11 @@ export class EtcdStore implements Store {
   readonly #watchQueueLimit: number;
   readonly #watchers = new Set<EtcdWatch>();
   /**
-   * The smallest revision etcd still serves, as far as this process knows (1 when nothing was compacted). Another
-   * server's compaction may have moved it further; compactedRevision() finds out.
+   * The revision etcd was compacted to, as far as this process knows (0: never). etcd still serves that revision
+   * itself; the Store contract treats it as gone, as the SQLite store does. Another server's compaction may have
+   * moved it further; compactedRevision() finds out.
    */
-  #oldestReadable = 1;
+  #compacted = 0;
   #closed = false;
 
   protected constructor(client: Etcd3, watchClient: Etcd3, opts: EtcdStoreOptions) {
@@ -79,23 +80,20 @@ export class EtcdStore implements Store {
   }
 
   /**
-   * etcd does not report its compacted revision, so it is found by reading: the smallest revision still served.
+   * etcd does not report its compaction revision, so it is found by reading: the smallest revision still served.
    * Usually the one this process knows of (one read); after another server compacted, a binary search.
    */
   async compactedRevision(): Promise<number> {
-    let oldest = this.#oldestReadable;
-    if (!(await this.#readable(oldest))) {
-      let lo = oldest;
-      let hi = await this.currentRevision();
-      while (hi - lo > 1) {
-        const mid = Math.floor((lo + hi) / 2);
-        if (await this.#readable(mid)) hi = mid;
-        else lo = mid;
-      }
-      oldest = hi;
-      this.#learnCompacted(oldest);
+    let lo = Math.max(this.#compacted, 1);
+    if (await this.#readable(lo)) return this.#compacted;
+    let hi = await this.currentRevision();
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (await this.#readable(mid)) hi = mid;
+      else lo = mid;
     }
-    return this.#compacted();
+    this.#compacted = Math.max(this.#compacted, hi);
+    return this.#compacted;
   }
 
   async get(key: string): Promise<KeyValue | null> {
@@ -107,7 +105,7 @@ export class EtcdStore implements Store {
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
     const revision = opts.revision ?? 0;
     // etcd still serves its compaction revision itself; the Store contract says it is gone.
-    if (revision > 0 && revision <= this.#compacted()) {
+    if (revision > 0 && revision <= this.#compacted) {
       throw new StorageError('Compacted', prefix, `revision ${revision} has been compacted`);
     }
     const range = this.#prefixRange(prefix);
@@ -187,12 +185,12 @@ export class EtcdStore implements Store {
       onEnd: (w) => this.#watchers.delete(w),
     });
     if (this.#closed) watch.fail(closedError());
-    else if (opts.afterRevision < this.#compacted()) {
+    else if (opts.afterRevision < this.#compacted) {
       watch.fail(
         new StorageError(
           'Compacted',
           prefix,
-          `revision ${opts.afterRevision + 1} has been compacted (up to ${this.#compacted()})`
+          `revision ${opts.afterRevision + 1} has been compacted (up to ${this.#compacted})`
         )
       );
     } else {
@@ -204,14 +202,14 @@ export class EtcdStore implements Store {
 
   async compact(revision: number): Promise<void> {
     if (this.#closed) throw closedError();
-    if (revision <= this.#compacted()) return;
+    if (revision <= this.#compacted) return;
     try {
       await this.#call('', (options) => this.#client.kv.compact({ revision }, options));
     } catch (err) {
       // Another server compacted this far or further: the history is gone either way.
       if (!(err instanceof StorageError && err.code === 'Compacted')) throw err;
     }
-    this.#learnCompacted(revision);
+    this.#compacted = Math.max(this.#compacted, revision);
   }
 
   async close(): Promise<void> {
@@ -220,14 +218,6 @@ export class EtcdStore implements Store {
     for (const watch of this.#watchers) watch.fail(closedError());
     this.#client.close();
     this.#watchClient.close();
-  }
-
-  #compacted(): number {
-    return this.#oldestReadable > 1 ? this.#oldestReadable : 0;
-  }
-
-  #learnCompacted(oldestReadable: number): void {
-    this.#oldestReadable = Math.max(this.#oldestReadable, oldestReadable);
   }
 
   async #readable(revision: number): Promise<boolean> {
