@@ -98,7 +98,7 @@ export function tokenRequestHandler(c: TokenRequestConfig): SubresourceHandler {
       audiences: spec.audiences as string[],
       expirationSeconds: spec.expirationSeconds as number,
     };
-    const ref = spec.boundObjectRef === undefined ? undefined : obj(spec.boundObjectRef);
+    const ref = spec.boundObjectRef == null ? undefined : obj(spec.boundObjectRef);
     if (ref) await bind(c.getter, ns, ri.name, ref, input);
     if (c.maxExpirationSeconds > 0 && input.expirationSeconds > c.maxExpirationSeconds) {
       ctx.warnings.push(
