@@ -106,7 +106,7 @@ test.after(() => server?.close());
 for (const c of cases) {
   const label = `kubectl 1.${c.minor}${Object.keys(c.env).length ? ' (WebSockets off)' : ''}`;
 
-  test(`${label}: exec prints the output and exits with the command's code, over ${c.exec}`, async (t) => {
+  test(`${label}: exec prints the output and exits with the command's code, over ${c.exec}`, async () => {
     const s = await fake();
     const k = kubectl(c.minor, s.kubeconfigPath);
     const before = s.upgrades.length;
@@ -121,7 +121,7 @@ for (const c of cases) {
     );
   });
 
-  test(`${label}: exec -i pipes stdin through cat, EOF included`, async (t) => {
+  test(`${label}: exec -i pipes stdin through cat, EOF included`, async () => {
     const s = await fake();
     const k = kubectl(c.minor, s.kubeconfigPath);
     const input = Array.from({ length: 20_000 }, (_, i) => `line ${i} ${'x'.repeat(i % 50)}`).join('\n') + '\n';
