@@ -56,6 +56,14 @@ export interface EtcdCluster {
   restart(...members: number[]): Promise<void>;
   /** The index of the member that is the Raft leader now. */
   leader(): Promise<number>;
+  /** The API server options (--etcd-servers, --etcd-cafile, ...) that store in this cluster under `prefix`. */
+  apiServerOptions(prefix?: string): {
+    etcdServers: string[];
+    etcdCAFile: string;
+    etcdCertFile: string;
+    etcdKeyFile: string;
+    etcdPrefix?: string;
+  };
   /** Resolves once the cluster has a leader and serves a linearizable read. */
   ready(timeoutMs?: number): Promise<void>;
   /** Stops every member (done in t.after as well). */
@@ -240,6 +248,13 @@ export async function startEtcdCluster(t: Hook, opts: EtcdClusterOptions = {}): 
       throw new Error('no etcd member is the leader');
     },
     ready: (timeoutMs = readyTimeoutMs) => waitServing(endpoints, timeoutMs),
+    apiServerOptions: (prefix?: string) => ({
+      etcdServers: endpoints,
+      etcdCAFile: caFile,
+      etcdCertFile: certFile,
+      etcdKeyFile: keyFile,
+      ...(prefix !== undefined && { etcdPrefix: prefix }),
+    }),
     stop,
   };
 }

@@ -46,13 +46,7 @@ test('control plane on etcd - stores objects in etcd; an outage is 503 and unrea
   });
   const hook = { after: (fn: () => Promise<void>) => void cleanups.unshift(fn) };
   const cluster = await startEtcdCluster(hook);
-  const cp = await startTestControlPlane(hook, {
-    etcdServers: cluster.endpoints,
-    etcdCAFile: cluster.caFile,
-    etcdCertFile: cluster.certFile,
-    etcdKeyFile: cluster.keyFile,
-    etcdPrefix: '/hubspoke',
-  });
+  const cp = await startTestControlPlane(hook, cluster.apiServerOptions('/hubspoke'));
   const { ca, admin } = cp.server.pki;
   const client = new KubeClient({ server: cp.url, caPem: ca.cert, certPem: admin.cert, keyPem: admin.key });
   hook.after(async () => client.close());
