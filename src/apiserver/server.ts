@@ -318,7 +318,11 @@ export class ApiServer {
       serviceClusterIPRange: options.serviceClusterIPRange,
     });
     const tls = {
-      cert: options.tlsCertFile ? await readFile(options.tlsCertFile, 'utf8') : pki.apiserver.cert,
+      // The generated serving certificate goes out with its CA, so a joining node can check the CA against its
+      // pin in the handshake, before it sends its bootstrap token (src/kubelet/bootstrap/discovery.ts).
+      cert: options.tlsCertFile
+        ? await readFile(options.tlsCertFile, 'utf8')
+        : `${pki.apiserver.cert.trimEnd()}\n${pki.ca.cert}`,
       key: options.tlsPrivateKeyFile ? await readFile(options.tlsPrivateKeyFile, 'utf8') : pki.apiserver.key,
       clientCA: options.clientCAFile ? await readFile(options.clientCAFile, 'utf8') : pki.ca.cert,
     };

@@ -1,9 +1,11 @@
 // `hubspoke kubelet`: the node agent alone, with upstream's flag names. Flags win over the --config file.
-import { Kubelet } from '../kubelet/kubelet.js';
+import { join } from 'node:path';
+import { startKubeletWithBootstrap, type TLSBootstrapOptions } from '../kubelet/bootstrap/node.js';
 import {
   completeKubeletOptions,
   parseLabels,
   validateKubeletOptions,
+  type CompletedKubeletOptions,
   type KubeletConfiguration,
 } from '../kubelet/options.js';
 import { newLogger } from '../lib/log.js';
@@ -34,11 +36,41 @@ export const kubeletFlags = {
   'container-log-max-size': { type: 'string', help: 'Rotate a container log at this size (default 10Mi).' },
   'container-log-max-files': { type: 'string', help: 'Log files kept per container, current included (default 5).' },
   'node-status-update-frequency': { type: 'string', help: 'How often the node status is checked (default 10s).' },
+  'bootstrap-kubeconfig': {
+    type: 'string',
+    help: 'A kubeconfig (a bootstrap token) to get a client certificate with when --kubeconfig has no valid one.',
+  },
+  'cert-dir': {
+    type: 'string',
+    help: 'Directory of the kubelet-client-*.pem and kubelet-server-*.pem certificates (default <root-dir>/pki).',
+  },
+  'rotate-certificates': {
+    type: 'string',
+    help: 'Renew the client certificate through the API server before it expires (true or false; default true).',
+  },
+  'rotate-server-certificates': {
+    type: 'string',
+    help: 'Get and renew the serving certificate through a kubelet-serving CSR (true or false; default true).',
+  },
 } as const;
 
-export async function runKubelet(argv: string[]): Promise<void> {
-  const f = parseFlags(argv, kubeletFlags, 'hubspoke kubelet --kubeconfig FILE [flags]');
-  const errs: string[] = [];
+type KubeletFlagValues = { [K in keyof typeof kubeletFlags]: string | undefined };
+
+function boolFlag(name: string, v: string | undefined, dflt: boolean, errs: string[]): boolean {
+  if (v === undefined) return dflt;
+  if (v !== 'true' && v !== 'false') errs.push(`--${name}: "${v}" is not true or false`);
+  return v === 'true';
+}
+
+/**
+ * The kubelet's options from its flags (shared with `hubspoke agent`); `errs` collects the caller's own problems too.
+ *
+ * @throws UsageError with every problem at once.
+ */
+export async function kubeletOptionsFromFlags(
+  f: KubeletFlagValues,
+  errs: string[] = []
+): Promise<{ options: CompletedKubeletOptions; tls: TLSBootstrapOptions }> {
   const overrides: KubeletConfiguration = {
     podLogsDir: f['pod-logs-dir'],
     port: intFlag('port', f.port, errs),
@@ -65,11 +97,40 @@ export async function runKubelet(argv: string[]): Promise<void> {
     rootDir: f['root-dir'],
     overrides,
   });
+  const tls: TLSBootstrapOptions = {
+    bootstrapKubeconfig: f['bootstrap-kubeconfig'],
+    certDir: f['cert-dir'] ?? join(options.rootDir, 'pki'),
+    rotateCertificates: boolFlag('rotate-certificates', f['rotate-certificates'], true, errs),
+    serverTLSBootstrap: boolFlag('rotate-server-certificates', f['rotate-server-certificates'], true, errs),
+  };
   errs.push(...errors, ...validateKubeletOptions(options));
   if (errs.length) throw new UsageError(errs.map((e) => `error: ${e}`).join('\n'));
+  return { options, tls };
+}
+
+/** Runs the kubelet (bootstrapping its certificates if needed) until SIGINT/SIGTERM. */
+export async function runNode(options: CompletedKubeletOptions, tls: TLSBootstrapOptions): Promise<void> {
   const log = newLogger();
-  const kubelet = await Kubelet.start(options, log.child({ component: 'kubelet' }));
+  const node = await startKubeletWithBootstrap(
+    options,
+    {
+      ...tls,
+      onWait: (ms) =>
+        process.stderr.write(
+          `waiting for the client certificate to be approved and issued… ${Math.round(ms / 1000)}s\n`
+        ),
+    },
+    log.child({ component: 'kubelet' })
+  );
+  if (node.bootstrap.bootstrapped)
+    log.info({ csr: node.bootstrap.csrName, kubeconfig: options.kubeconfig }, 'client certificate issued');
   const sig = await waitForSignal();
   log.info({ signal: sig }, 'stopping the kubelet; its pods keep running');
-  await kubelet.stop();
+  await node.stop();
+}
+
+export async function runKubelet(argv: string[]): Promise<void> {
+  const f = parseFlags(argv, kubeletFlags, 'hubspoke kubelet --kubeconfig FILE [flags]');
+  const { options, tls } = await kubeletOptionsFromFlags(f);
+  await runNode(options, tls);
 }

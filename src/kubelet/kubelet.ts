@@ -19,6 +19,10 @@ import { logFilesOf } from './runtime/logs.js';
 import { isRunning, Runtime, type Container } from './runtime/runtime.js';
 import { TokenManager } from './volumes/token-manager.js';
 import type { CertificateManager } from './bootstrap/manager.js';
+import { startKubeletServer } from './server/start.js';
+import type { KubeletServer } from './server/server.js';
+import type { StatsContainer } from './server/stats.js';
+import type { LogSource } from './server/logs.js';
 
 /** What a caller may hand the kubelet instead of what it would make from its options. */
 export interface KubeletDeps {
@@ -33,6 +37,8 @@ export class Kubelet {
   #run?: Promise<void>;
   /** The serving certificate when `serverTLSBootstrap` is on (README: "Certificates"). */
   servingCertificate?: CertificateManager;
+  /** The HTTPS server (:10250), unless `port` is -1. */
+  server?: KubeletServer;
 
   private constructor(
     readonly options: CompletedKubeletOptions,
@@ -53,6 +59,11 @@ export class Kubelet {
       });
     const runtime = new Runtime(o.rootDir, log.child({ component: 'runtime' }));
     await runtime.load();
+    // The server first: the port it bound (0 in tests) is what the Node's daemonEndpoints report.
+    let server: KubeletServer | undefined;
+    const host: { k?: Kubelet } = {};
+    if (o.port >= 0)
+      server = await startKubeletServer(o, host, client, deps.servingCertificate, log.child({ component: 'server' }));
     const nodeStatus = new NodeStatusManager(
       client,
       {
@@ -63,7 +74,7 @@ export class Kubelet {
         labels: o.nodeLabels,
         registerNode: o.registerNode,
         maxPods: o.maxPods,
-        port: o.port,
+        port: server?.port ?? o.port,
         nodeStatusUpdateFrequencyMs: o.nodeStatusUpdateFrequencyMs,
         nodeStatusReportFrequencyMs: o.nodeStatusReportFrequencyMs,
         nodeLeaseDurationSeconds: o.nodeLeaseDurationSeconds,
@@ -88,6 +99,8 @@ export class Kubelet {
     });
     const k = new Kubelet(o, client, runtime, nodeStatus, podManager);
     k.servingCertificate = deps.servingCertificate;
+    k.server = server;
+    host.k = k;
     k.#run = podManager.run(o.nodeName, k.#stop.signal);
     log.info(
       { node: o.nodeName, nodeIP: o.nodeIP, adopted: runtime.list().filter(isRunning).length },
@@ -100,6 +113,7 @@ export class Kubelet {
   async stop(): Promise<void> {
     this.#stop.abort();
     this.nodeStatus.stop();
+    await this.server?.close();
     await this.#run;
     this.client.close();
   }
@@ -157,6 +171,33 @@ export class Kubelet {
     if (!cur || !isRunning(cur))
       throw new StatusError(400, 'BadRequest', `container ${container} is not running in pod ${pod}`);
     return cur;
+  }
+
+  /** The log of the current (or previous) instance, for `/containerLogs`. */
+  containerLog(ns: string, pod: string, container: string, previous: boolean): LogSource {
+    const files = this.containerLogFiles(ns, pod, container, previous);
+    const all = this.#instances(ns, pod, container);
+    const inst = all[all.length - (previous ? 2 : 1)]!;
+    return { files, running: () => isRunning(inst) };
+  }
+
+  /** @throws StatusError 404 for an unknown pod or container, 400 when it is not running */
+  assertRunning(ns: string, pod: string, container: string): void {
+    this.#instances(ns, pod, container); // 404 before #running's 400s
+    this.#running(ns, pod, container);
+  }
+
+  /** @throws StatusError 404 for an unknown pod */
+  assertPod(ns: string, pod: string): void {
+    this.#pod(ns, pod);
+  }
+
+  /** The running containers of a pod with their first process, for `/stats/summary`. */
+  statsContainers(pod: Pod): StatsContainer[] {
+    return this.runtime
+      .forPod(pod.metadata!.uid!)
+      .filter(isRunning)
+      .map((c) => ({ name: c.config.containerName, pid: c.state.pid, startedAt: c.state.startedAt }));
   }
 
   /** A process in the running container's namespaces (kubectl exec). */

@@ -21,18 +21,26 @@ export interface WatchEvent<T = any> {
 }
 
 export class KubeClient {
-  readonly #agent: Agent;
+  #agent: Agent;
   readonly #base: URL;
+  readonly #retired = new Set<Agent>();
 
   constructor(private readonly config: ClientConfig) {
     this.#base = new URL(config.server);
-    this.#agent = new Agent({
-      keepAlive: true,
-      ca: config.caPem,
-      cert: config.certPem,
-      key: config.keyPem,
-      maxSockets: 16,
-    });
+    this.#agent = newAgent(config);
+  }
+
+  /**
+   * Switches to a new client certificate (the kubelet's rotation) without failing a request: new requests
+   * connect with the new pair through a fresh agent (its own TLS session cache, so no session resumed under the
+   * old certificate); the old agent's idle connections close now, and its busy ones when their request ends.
+   */
+  setClientCertificate(certPem: string, keyPem: string): void {
+    const old = this.#agent;
+    this.#agent = newAgent({ ...this.config, certPem, keyPem });
+    old.on('free', (socket: { destroy(): void }) => socket.destroy()); // freed after its request: closed, not pooled
+    for (const sockets of Object.values(old.freeSockets)) for (const s of sockets ?? []) s.destroy();
+    this.#retired.add(old);
   }
 
   #open(
@@ -110,7 +118,12 @@ export class KubeClient {
 
   close(): void {
     this.#agent.destroy();
+    for (const a of this.#retired) a.destroy();
   }
+}
+
+function newAgent(config: ClientConfig): Agent {
+  return new Agent({ keepAlive: true, ca: config.caPem, cert: config.certPem, key: config.keyPem, maxSockets: 16 });
 }
 
 function toStatusError(code: number, text: string): StatusError {

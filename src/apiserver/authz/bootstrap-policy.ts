@@ -395,8 +395,25 @@ export function bootstrapClusterRoleBindings(): ClusterRoleBinding[] {
     // are authorized by the Node authorizer instead.
     clusterBinding('system:node', undefined),
     clusterBinding('system:service-account-issuer-discovery', [group('system:serviceaccounts')]),
+    // kubeadm's bindings for TLS bootstrapping (`kubeadm init phase bootstrap-token`): nodes joining with a token
+    // from `hubspoke token create` (its default group) may ask for a client certificate and have it
+    // auto-approved, and nodes may renew their own.
+    clusterBinding('kubeadm:kubelet-bootstrap', [group(kubeadmNodeTokenGroup)], 'system:node-bootstrapper'),
+    clusterBinding(
+      'kubeadm:node-autoapprove-bootstrap',
+      [group(kubeadmNodeTokenGroup)],
+      'system:certificates.k8s.io:certificatesigningrequests:nodeclient'
+    ),
+    clusterBinding(
+      'kubeadm:node-autoapprove-certificate-rotation',
+      [group('system:nodes')],
+      'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient'
+    ),
   ];
 }
+
+/** The group kubeadm's node bootstrap tokens carry (`auth-extra-groups`). */
+export const kubeadmNodeTokenGroup = 'system:bootstrappers:kubeadm:default-node-token';
 
 // Controller roles (upstream bootstrappolicy controller_policy.go and namespace_policy.go): `system:controller:
 // <name>` bound to the ServiceAccount kube-system/<name> each controller authenticates as. Upstream's controllers

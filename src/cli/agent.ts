@@ -1,0 +1,62 @@
+// `hubspoke agent`: join this machine to a cluster and run its kubelet (kubeadm join + the kubelet, in one). The
+// command `hubspoke token create` prints is enough: the cluster CA is found and checked against the pin, the
+// client certificate is bootstrapped with the token, and from then on the node uses (and rotates) its own
+// certificates; a later start with a valid certificate needs no token.
+import { join } from 'node:path';
+import { prepareJoin, validateJoinOptions } from '../kubelet/bootstrap/join.js';
+import { newLogger } from '../lib/log.js';
+import { parseFlags } from './flags.js';
+import { kubeletFlags, kubeletOptionsFromFlags, runNode } from './kubelet.js';
+
+const agentFlags = {
+  server: { type: 'string', help: 'The API server to join, https://host:port.' },
+  token: { type: 'string', help: 'The bootstrap token (<id>.<secret>) from `hubspoke token create`.' },
+  'ca-cert-hash': {
+    type: 'string',
+    help: 'The pin of the cluster CA, sha256:<hex> of its public key; several may be given, comma-separated.',
+  },
+  'discovery-token-unsafe-skip-ca-verification': {
+    type: 'boolean',
+    help: 'Join without checking the cluster CA against a pin (anyone between this node and --server can impersonate it).',
+  },
+  ...kubeletFlags,
+  kubeconfig: {
+    type: 'string',
+    help: "The kubelet's kubeconfig, written after bootstrap (default <root-dir>/kubelet.conf).",
+  },
+  'bootstrap-kubeconfig': {
+    type: 'string',
+    help: 'Where the bootstrap kubeconfig (the token and the verified CA) is written (default <root-dir>/bootstrap-kubelet.conf).',
+  },
+} as const;
+
+export async function runAgent(argv: string[]): Promise<void> {
+  const f = parseFlags(
+    argv,
+    agentFlags,
+    'hubspoke agent --server URL --token ID.SECRET --ca-cert-hash sha256:… [--root-dir DIR] [kubelet flags]'
+  );
+  const rootDir = f['root-dir'] ?? '/var/lib/kubelet';
+  const kubeconfig = f.kubeconfig ?? join(rootDir, 'kubelet.conf');
+  const bootstrapKubeconfig = f['bootstrap-kubeconfig'] ?? join(rootDir, 'bootstrap-kubelet.conf');
+  const joinOptions = {
+    server: f.server,
+    token: f.token,
+    caCertHashes: (f['ca-cert-hash'] ?? '')
+      .split(',')
+      .map((h) => h.trim())
+      .filter(Boolean),
+    unsafeSkipCAVerification: f['discovery-token-unsafe-skip-ca-verification'],
+    kubeconfigPath: kubeconfig,
+    bootstrapKubeconfigPath: bootstrapKubeconfig,
+    log: newLogger().child({ component: 'join' }),
+  };
+  const errs = validateJoinOptions(joinOptions);
+  // Throws a UsageError with the join flags' problems and the kubelet's together.
+  const { options, tls } = await kubeletOptionsFromFlags(
+    { ...f, kubeconfig, 'bootstrap-kubeconfig': bootstrapKubeconfig },
+    errs
+  );
+  await prepareJoin(joinOptions);
+  await runNode(options, tls);
+}
