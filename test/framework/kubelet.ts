@@ -23,8 +23,8 @@ export interface TestKubelet {
   rootDir: string;
   podLogsDir: string;
   kubeconfigPath: string;
-  /** Stops the kubelet and starts a new one on the same directories (pods keep running). */
-  restart(): Promise<Kubelet>;
+  /** Stops the kubelet and starts a new one on the same directories (pods keep running); `whileDown` runs between. */
+  restart(whileDown?: () => Promise<void>): Promise<Kubelet>;
 }
 
 export async function startTestKubelet(
@@ -67,9 +67,10 @@ export async function startTestKubelet(
     rootDir,
     podLogsDir,
     kubeconfigPath,
-    async restart() {
+    async restart(whileDown) {
       for (const pid of kubelet.runtime.shimPids()) shims.add(pid);
       await kubelet.stop();
+      await whileDown?.();
       kubelet = await Kubelet.start(options, log);
       tk.kubelet = kubelet;
       return kubelet;
