@@ -410,6 +410,9 @@ print(json.dumps({'ns': ns, 'code': code, 'body': body, 'mode': oct(os.stat(d + 
   });
 
   it('keeps pods running across a kubelet restart and adopts them', async () => {
+    await createPod('orphan', {
+      containers: [{ name: 'main', image: 'busybox', command: ['/bin/sh', '-c', 'while :; do sleep 0.2; done'] }],
+    });
     await createPod('survivor', {
       containers: [
         {
@@ -424,10 +427,21 @@ print(json.dumps({'ns': ns, 'code': code, 'body': body, 'mode': oct(os.stat(d + 
       const p = await getPod('survivor');
       return p.status?.containerStatuses?.[0]?.ready && p;
     });
+    const orphan = await until('orphan Running', 5000, async () => {
+      const p = await getPod('orphan');
+      return p.status?.containerStatuses?.[0]?.state?.running && p;
+    });
+    const pidOf = (containerID: string) =>
+      tk.kubelet.runtime.list().find((c) => `bwrap://${c.config.id}` === containerID)!.state.pid;
     const id = before.status!.containerStatuses![0]!.containerID!;
-    const pid = tk.kubelet.runtime.list().find((c) => `bwrap://${c.config.id}` === id)!.state.pid;
-    await tk.restart();
+    const pid = pidOf(id);
+    const orphanPid = pidOf(orphan.status!.containerStatuses![0]!.containerID!);
+    // While the kubelet is down, one of its pods is force-deleted: the next kubelet stops what is left of it.
+    await tk.restart(() =>
+      admin.request('DELETE', '/api/v1/namespaces/default/pods/orphan', { gracePeriodSeconds: 0 })
+    );
     assert.ok(processAlive(pid), 'the container outlived the kubelet');
+    await until('the orphan stopped', 5000, async () => !processAlive(orphanPid));
     // The new kubelet adopts it: same container, no restart, still Running, and it can still stop it.
     await new Promise((r) => setTimeout(r, 1500));
     const after = await getPod('survivor');
