@@ -4,6 +4,7 @@
 // caller relays (kubectl prints its message). `createConnection` lets an egress dialer supply the socket.
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import type { Status } from 'kubernetes-types/meta/v1.js';
@@ -45,12 +46,16 @@ function decodeStatus(body: string): Status | undefined {
   }
 }
 
-/** Opens a SPDY/3.1 connection offering `protocols`; resolves with the one the server picked ('' if none named). */
-export function dialSpdy(
+/**
+ * Sends a SPDY/3.1 upgrade offering `protocols` and resolves with the raw upgraded socket, the bytes read past
+ * the 101 (`head`) and the protocol the server picked ('' if it named none). For relaying a stream byte for byte,
+ * e.g. kubectl's WebSocket port-forward tunnel to a kubelet's SPDY port-forward.
+ */
+export function dialSpdyUpgrade(
   url: string | URL,
   protocols: readonly string[],
-  options: DialOptions & Omit<SpdyConnectionOptions, 'isServer' | 'head'> = {}
-): Promise<{ connection: SpdyConnection; protocol: string; response: IncomingMessage }> {
+  options: DialOptions = {}
+): Promise<{ socket: Socket; head: Buffer; protocol: string; response: IncomingMessage }> {
   const target = new URL(url);
   const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
@@ -82,17 +87,8 @@ export function dialSpdy(
       }
       socket.setTimeout(0);
       socket.setNoDelay(true);
-      const conn = new SpdyConnection(socket, {
-        idleTimeoutMs: options.idleTimeoutMs,
-        initialWindowSize: options.initialWindowSize,
-        maxBufferedPerStream: options.maxBufferedPerStream,
-        maxFrameSize: options.maxFrameSize,
-        closeTimeoutMs: options.closeTimeoutMs,
-        isServer: false,
-        head,
-      });
       const protocol = res.headers[HEADER_PROTOCOL_VERSION.toLowerCase()];
-      resolve({ connection: conn, protocol: typeof protocol === 'string' ? protocol : '', response: res });
+      resolve({ socket, head, protocol: typeof protocol === 'string' ? protocol : '', response: res });
     });
     req.once('response', (res) => {
       const chunks: Buffer[] = [];
@@ -109,6 +105,25 @@ export function dialSpdy(
     });
     req.end();
   });
+}
+
+/** Opens a SPDY/3.1 connection offering `protocols`; resolves with the one the server picked ('' if none named). */
+export async function dialSpdy(
+  url: string | URL,
+  protocols: readonly string[],
+  options: DialOptions & Omit<SpdyConnectionOptions, 'isServer' | 'head'> = {}
+): Promise<{ connection: SpdyConnection; protocol: string; response: IncomingMessage }> {
+  const { socket, head, protocol, response } = await dialSpdyUpgrade(url, protocols, options);
+  const connection = new SpdyConnection(socket, {
+    idleTimeoutMs: options.idleTimeoutMs,
+    initialWindowSize: options.initialWindowSize,
+    maxBufferedPerStream: options.maxBufferedPerStream,
+    maxFrameSize: options.maxFrameSize,
+    closeTimeoutMs: options.closeTimeoutMs,
+    isServer: false,
+    head,
+  });
+  return { connection, protocol, response };
 }
 
 /**

@@ -24,7 +24,7 @@ export {
   upgradeKind,
 } from './upgrade.js';
 export { acceptWebSocket, watchIdle, webSocketDuplex } from './websocket.js';
-export { UpgradeFailure, dialSpdy, dialWebSocket, type DialOptions } from './dial.js';
+export { UpgradeFailure, dialSpdy, dialSpdyUpgrade, dialWebSocket, type DialOptions } from './dial.js';
 export {
   kubeletRemoteCommandQuery,
   parseRemoteCommandOptions,
