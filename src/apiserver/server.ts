@@ -83,6 +83,7 @@ export class ApiServer {
       mux: this.#watchMux,
       windowSize: options.watchCacheSize,
       watcherBufferSize: options.watcherBufferSize,
+      log,
     };
     const hooksFor = (group: string, resource: string): RegistryHooks | undefined => {
       if (group === 'certificates.k8s.io' && resource === 'certificatesigningrequests') return csrHooks;

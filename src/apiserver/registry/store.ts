@@ -27,6 +27,7 @@ import {
 } from '../../api/validation/index.js';
 import { Cacher, type CacheEvent, type CacheListResult, type WatchMux } from '../../storage/cacher/index.js';
 import { isStorageError, type KeyValue, type Store } from '../../storage/interface.js';
+import type { Logger } from '../../lib/log.js';
 import type { AdmissionChain } from '../admission/interface.js';
 import type { UserInfo } from '../authz/interface.js';
 
@@ -88,6 +89,7 @@ export interface WatchCacheConfig {
   windowSize?: number;
   /** Events a watcher may fall behind before it is cut off. @default 1000 */
   watcherBufferSize?: number;
+  log?: Logger;
 }
 
 export interface WatchOptions {
@@ -160,6 +162,7 @@ export class RegistryStore {
       decode: (kv) => this.decode(kv),
       windowSize: watchCache.windowSize,
       watcherBufferSize: watchCache.watcherBufferSize,
+      log: watchCache.log,
     });
   }
 

@@ -53,11 +53,12 @@ export class Cacher<T> {
   #stopped = false;
 
   constructor(opts: CacherOptions<T>) {
+    // Field by field: a caller's `undefined` means the default.
     this.#opts = {
-      windowSize: 1000,
-      watcherBufferSize: 1000,
-      freshnessTimeoutMs: 3000,
       ...opts,
+      windowSize: opts.windowSize ?? 1000,
+      watcherBufferSize: opts.watcherBufferSize ?? 1000,
+      freshnessTimeoutMs: opts.freshnessTimeoutMs ?? 3000,
       log: opts.log ?? silentLogger,
     };
     this.#cache = new WatchCache<T>(this.#opts.windowSize);
