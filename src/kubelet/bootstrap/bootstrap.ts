@@ -2,7 +2,7 @@
 // certificate is still valid nothing happens; otherwise the bootstrap kubeconfig's credentials (a bootstrap token)
 // ask for a `system:node:<name>` client certificate for a key made here, which never leaves the node; it is stored
 // as `<cert-dir>/kubelet-client-current.pem` and the kubeconfig is written to point at it.
-import { readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { StatusError } from '../../api/errors.js';
@@ -109,6 +109,7 @@ export async function loadClientCert(o: LoadClientCertOptions): Promise<LoadClie
   try {
     // The key waits in a temporary file, so a kubelet restarted mid-wait asks again for the same key, under the
     // same CSR name.
+    await mkdir(o.certDir, { recursive: true, mode: 0o700 });
     const tmpKey = join(o.certDir, 'kubelet-client.key.tmp');
     let key = await readFile(tmpKey, 'utf8').catch(() => undefined);
     if (!key) {
