@@ -3,7 +3,12 @@
 import { path, type FieldError, type FieldPath } from '../../field.js';
 import type { KubeObject, ResourceDef } from '../../resource.js';
 import { arr, obj, objects, str } from '../../validation/json.js';
-import { dns1123LabelMaxLength, dns1123SubdomainMaxLength, isDNS1123Label } from '../../validation/names.js';
+import {
+  dns1123LabelMaxLength,
+  dns1123SubdomainMaxLength,
+  isDNS1123Label,
+  nameIsPathSegment,
+} from '../../validation/names.js';
 import { validateImmutableField } from '../../validation/object-meta.js';
 import { certificateRequestError } from './certificate-request.js';
 
@@ -148,6 +153,9 @@ export const certificatesigningrequests: ResourceDef = {
   subresources: ['status', 'approval'],
   hasStatus: true,
   strategy: {
+    // Upstream validates no CSR name beyond the path-segment rules: the kubelet's are `node-csr-<base64url>`,
+    // with upper case and `_` (reference/security.md §4.2).
+    nameValidator: nameIsPathSegment,
     validate: validateCSR,
     // The request is fixed once made; upstream silently keeps the old spec, here a change is refused.
     validateUpdate: (csr, old) => [...validateImmutableField(csr.spec, old.spec, path('spec')), ...validateCSR(csr)],
