@@ -2,6 +2,7 @@
 import { runServer } from './server.js';
 import { runUp } from './up.js';
 import { runKubelet } from './kubelet.js';
+import { runAgent } from './agent.js';
 import { runKubeconfig } from './kubeconfig.js';
 import { runToken } from './token.js';
 import { UsageError } from './flags.js';
@@ -14,6 +15,10 @@ const commands: Record<string, { summary: string; run: (argv: string[]) => Promi
     run: (argv) => runServer(argv, { controllers: false }),
   },
   kubelet: { summary: 'Run the kubelet alone (kubelet flags): register this node and run its pods', run: runKubelet },
+  agent: {
+    summary: 'Join this node with a bootstrap token (hubspoke token create prints the command) and run its kubelet',
+    run: runAgent,
+  },
   token: { summary: 'Create, list and delete bootstrap tokens that nodes join with', run: runToken },
   kubeconfig: { summary: 'Issue a client-certificate kubeconfig signed by the cluster CA', run: runKubeconfig },
 };
