@@ -4,21 +4,22 @@
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { humanDuration } from '../api/printers/duration.js';
+import {
+  bootstrapExtraGroupRegexp as extraGroupRegexp,
+  bootstrapTokenNamespace as namespace,
+  bootstrapTokenRegexp as tokenRegexp,
+  bootstrapTokenSecretPrefix as secretPrefix,
+  bootstrapTokenSecretType as secretType,
+} from '../apiserver/authn/bootstrap-token.js';
+import { kubeadmNodeTokenGroup } from '../apiserver/authz/bootstrap-policy.js';
 import { loadKubeconfig } from '../lib/kubeconfig.js';
 import { KubeClient } from '../lib/kube-client.js';
 import { caCertHash } from '../pki/index.js';
 import { durationFlag, parseCommandLine, UsageError } from './flags.js';
 import { defaultDataDir } from './up.js';
 
-const namespace = 'kube-system';
-const secretPrefix = 'bootstrap-token-';
-const secretType = 'bootstrap.kubernetes.io/token';
 const tokenIDRegexp = /^[a-z0-9]{6}$/;
-const tokenRegexp = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
-const extraGroupRegexp = /^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$/;
 const usages = ['authentication', 'signing'];
-/** kubeadm's group for node bootstrap tokens: the default RBAC for joining nodes is bound to it. */
-export const defaultTokenGroup = 'system:bootstrappers:kubeadm:default-node-token';
 
 const clientFlags = {
   'data-dir': {
@@ -40,7 +41,8 @@ const createFlags = {
   groups: {
     type: 'string',
     help: 'Extra groups the token authenticates as (comma-separated, each system:bootstrappers:…).',
-    default: defaultTokenGroup,
+    // kubeadm's group: the default RBAC for joining nodes (CSR creation, auto-approval) is bound to it.
+    default: kubeadmNodeTokenGroup,
   },
   usages: {
     type: 'string',

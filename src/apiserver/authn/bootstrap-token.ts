@@ -13,7 +13,7 @@ export const bootstrapTokenNamespace = 'kube-system';
 export const bootstrapTokenRegexp = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
 export const bootstrapUserPrefix = 'system:bootstrap:';
 export const bootstrappersGroup = 'system:bootstrappers';
-const extraGroupRegexp = /^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$/;
+export const bootstrapExtraGroupRegexp = /^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$/;
 
 /** Reads a Secret by name in kube-system; `undefined` when there is none. */
 export type SecretGetter = (namespace: string, name: string) => Promise<KubeObject | undefined>;
@@ -60,7 +60,7 @@ export function bootstrapTokenAuthenticator(getSecret: SecretGetter): TokenAuthe
     const extra = data(secret, 'auth-extra-groups');
     for (const g of extra ? extra.split(',') : []) {
       const group = g.trim();
-      if (!extraGroupRegexp.test(group)) fail(`auth-extra-groups: invalid group "${group}"`);
+      if (!bootstrapExtraGroupRegexp.test(group)) fail(`auth-extra-groups: invalid group "${group}"`);
       groups.add(group);
     }
     return { name: bootstrapUserPrefix + id, groups: [...groups].sort() };
