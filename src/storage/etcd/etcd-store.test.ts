@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { Etcd3 } from 'etcd3';
 import { startEtcdCluster } from '../../../test/framework/etcd.js';
 import { runStorageConformance } from '../conformance.js';
+import { isStorageError } from '../interface.js';
 import { EtcdStore } from './etcd-store.js';
 
 // One three-member cluster for the file; each case gets an empty store of its own under a fresh --etcd-prefix.
@@ -11,8 +12,9 @@ import { EtcdStore } from './etcd-store.js';
 const cluster = await startEtcdCluster({ after });
 let stores = 0;
 
-function openTestStore(prefix = `/conformance-${stores++}`): Promise<EtcdStore> {
+function openTestStore(prefix = `/conformance-${stores++}`, watchQueueLimit?: number): Promise<EtcdStore> {
   return EtcdStore.open({
+    watchQueueLimit,
     servers: cluster.endpoints,
     caFile: cluster.caFile,
     certFile: cluster.certFile,
@@ -73,6 +75,28 @@ describe('EtcdStore', () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it('watch - a watcher that falls behind the queue limit ends with WatchOverflow; others go on', async () => {
+    const store = await openTestStore(`/overflow-${stores++}`, 5);
+    try {
+      const r0 = await store.currentRevision();
+      const slow = store.watch('/registry/pods/', { afterRevision: r0 })[Symbol.asyncIterator]();
+      const fast = store.watch('/registry/pods/', { afterRevision: r0 });
+      const seen: number[] = [];
+      const reading = (async () => {
+        for await (const event of fast) if (seen.push(event.kv.modRevision) === 10) break;
+      })();
+      for (let i = 0; i < 10; i++) await store.create(`/registry/pods/ns/p${i}`, '{}');
+      await reading;
+      assert.deepEqual(
+        seen,
+        Array.from({ length: 10 }, (_, i) => r0 + 1 + i)
+      );
+      await assert.rejects(slow.next(), (err) => isStorageError(err, 'WatchOverflow'));
+    } finally {
+      await store.close();
     }
   });
 });

@@ -6,6 +6,7 @@
 import type { IDuplexStream, IEvent, IKeyValue, IWatchRequest, IWatchResponse } from 'etcd3';
 import { StorageError } from '../interface.js';
 import type { KeyValue, Watch, WatchEvent } from '../interface.js';
+import { WatchQueue } from '../watch-queue.js';
 import { unavailableError } from './errors.js';
 
 export type WatchStream = IDuplexStream<IWatchRequest, IWatchResponse>;
@@ -27,11 +28,6 @@ export interface EtcdWatchConfig {
   onEnd: (watch: EtcdWatch) => void;
 }
 
-interface Waiter {
-  resolve: (result: IteratorResult<WatchEvent>) => void;
-  reject: (err: unknown) => void;
-}
-
 const reconnectDelayMs = 100;
 
 export class EtcdWatch implements Watch, AsyncIterator<WatchEvent> {
@@ -39,10 +35,7 @@ export class EtcdWatch implements Watch, AsyncIterator<WatchEvent> {
   /** The newest revision delivered into the queue; a reopened stream starts after it. */
   #revision: number;
   #stream: WatchStream | undefined;
-  #queue: WatchEvent[] = [];
-  #waiters: Waiter[] = [];
-  #error: StorageError | undefined;
-  #ended = false;
+  readonly #queue: WatchQueue;
   /** When the current run of stream failures began; cleared once etcd accepts the watch again. */
   #failingSince: number | undefined;
   #retry: NodeJS.Timeout | undefined;
@@ -50,6 +43,16 @@ export class EtcdWatch implements Watch, AsyncIterator<WatchEvent> {
   constructor(config: EtcdWatchConfig) {
     this.#config = config;
     this.#revision = config.afterRevision;
+    this.#queue = new WatchQueue({
+      prefix: config.prefix,
+      limit: config.queueLimit,
+      onEnd: () => {
+        clearTimeout(this.#retry);
+        if (this.#stream) closeStream(this.#stream);
+        this.#stream = undefined;
+        config.onEnd(this);
+      },
+    });
   }
 
   /** Opens the stream; called by the store once the watch is registered. */
@@ -61,16 +64,8 @@ export class EtcdWatch implements Watch, AsyncIterator<WatchEvent> {
     return this;
   }
 
-  async next(): Promise<IteratorResult<WatchEvent>> {
-    if (this.#error) {
-      const err = this.#error;
-      this.#error = undefined;
-      throw err;
-    }
-    if (this.#ended) return { done: true, value: undefined };
-    const event = this.#queue.shift();
-    if (event) return { done: false, value: event };
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  next(): Promise<IteratorResult<WatchEvent>> {
+    return this.#queue.next();
   }
 
   return(): Promise<IteratorResult<WatchEvent>> {
@@ -79,19 +74,12 @@ export class EtcdWatch implements Watch, AsyncIterator<WatchEvent> {
   }
 
   close(): void {
-    if (this.#ended) return;
-    this.#end();
-    for (const waiter of this.#waiters.splice(0)) waiter.resolve({ done: true, value: undefined });
+    this.#queue.close();
   }
 
   /** Ends the watch with `err`: the pending pull rejects with it, or the next one does. */
   fail(err: StorageError): void {
-    if (this.#ended) return;
-    this.#end();
-    const [first, ...rest] = this.#waiters.splice(0);
-    if (first) first.reject(err);
-    else this.#error = err;
-    for (const waiter of rest) waiter.resolve({ done: true, value: undefined });
+    this.#queue.fail(err);
   }
 
   async #connect(): Promise<void> {
@@ -103,7 +91,7 @@ export class EtcdWatch implements Watch, AsyncIterator<WatchEvent> {
       this.#broken(undefined, err);
       return;
     }
-    if (this.#ended) {
+    if (this.#queue.ended) {
       closeStream(stream);
       return;
     }
@@ -122,7 +110,7 @@ export class EtcdWatch implements Watch, AsyncIterator<WatchEvent> {
   }
 
   #onResponse(stream: WatchStream, res: IWatchResponse): void {
-    if (this.#ended || stream !== this.#stream) return;
+    if (this.#queue.ended || stream !== this.#stream) return;
     if (res.created) this.#failingSince = undefined;
     if (res.canceled) {
       const compacted = Number(res.compact_revision);
@@ -141,8 +129,8 @@ export class EtcdWatch implements Watch, AsyncIterator<WatchEvent> {
       const event = this.#eventOf(raw);
       if (!event) return;
       this.#revision = event.kv.modRevision;
-      this.#deliver(event);
-      if (this.#ended) return;
+      this.#queue.push(event);
+      if (this.#queue.ended) return;
     }
   }
 
@@ -170,27 +158,9 @@ export class EtcdWatch implements Watch, AsyncIterator<WatchEvent> {
     return undefined;
   }
 
-  #deliver(event: WatchEvent): void {
-    const waiter = this.#waiters.shift();
-    if (waiter) {
-      waiter.resolve({ done: false, value: event });
-      return;
-    }
-    this.#queue.push(event);
-    if (this.#queue.length > this.#config.queueLimit) {
-      this.fail(
-        new StorageError(
-          'WatchOverflow',
-          this.#config.prefix,
-          `watcher of ${JSON.stringify(this.#config.prefix)} fell more than ${this.#config.queueLimit} events behind`
-        )
-      );
-    }
-  }
-
   /** The stream (or opening one) failed: reopen it after a pause, or give up once the window has passed. */
   #broken(stream: WatchStream | undefined, err: unknown): void {
-    if (this.#ended || stream !== this.#stream) return;
+    if (this.#queue.ended || stream !== this.#stream) return;
     if (stream) closeStream(stream);
     this.#stream = undefined;
     const now = Date.now();
@@ -200,15 +170,6 @@ export class EtcdWatch implements Watch, AsyncIterator<WatchEvent> {
       return;
     }
     this.#retry = setTimeout(() => void this.#connect(), reconnectDelayMs);
-  }
-
-  #end(): void {
-    this.#ended = true;
-    this.#queue = [];
-    clearTimeout(this.#retry);
-    if (this.#stream) closeStream(this.#stream);
-    this.#stream = undefined;
-    this.#config.onEnd(this);
   }
 }
 

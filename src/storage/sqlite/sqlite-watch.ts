@@ -5,6 +5,7 @@
 // duplicate.
 import { StorageError } from '../interface.js';
 import type { Watch, WatchEvent } from '../interface.js';
+import { WatchQueue } from '../watch-queue.js';
 
 /** Reads events with revision in (after, upTo] under the watched prefix, oldest first, at most `limit`. */
 export type ReplayPage = (after: number, upTo: number, limit: number) => WatchEvent[];
@@ -22,50 +23,36 @@ export interface SqliteWatchConfig {
   onEnd: (watch: SqliteWatch) => void;
 }
 
-interface Waiter {
-  resolve: (result: IteratorResult<WatchEvent>) => void;
-  reject: (err: unknown) => void;
-}
-
 export class SqliteWatch implements Watch, AsyncIterator<WatchEvent> {
   readonly prefix: string;
   #config: SqliteWatchConfig;
+  readonly #queue: WatchQueue;
   /** Newest revision read from the log; replay is finished when it reaches replayUpTo. */
   #cursor: number;
   #page: WatchEvent[] = [];
-  #live: WatchEvent[] = [];
-  #waiters: Waiter[] = [];
-  /** Set when the store ended the watch; handed to the consumer on its next pull. */
-  #error: StorageError | undefined;
-  #ended = false;
 
   constructor(config: SqliteWatchConfig) {
     this.prefix = config.prefix;
     this.#config = config;
     this.#cursor = Math.min(config.afterRevision, config.replayUpTo);
+    this.#queue = new WatchQueue({
+      prefix: config.prefix,
+      limit: config.queueLimit,
+      // Replayed events come before live ones, which wait in the queue meanwhile.
+      pull: () => this.#replayed(),
+      onEnd: () => {
+        this.#page = [];
+        config.onEnd(this);
+      },
+    });
   }
 
   [Symbol.asyncIterator](): AsyncIterator<WatchEvent> {
     return this;
   }
 
-  async next(): Promise<IteratorResult<WatchEvent>> {
-    if (this.#error) {
-      const err = this.#error;
-      this.#error = undefined;
-      throw err;
-    }
-    if (this.#ended) return { done: true, value: undefined };
-    let event: WatchEvent | undefined;
-    try {
-      event = this.#take();
-    } catch (err) {
-      // Reading the log failed: the watch cannot continue without a gap.
-      this.#end();
-      throw err;
-    }
-    if (event) return { done: false, value: event };
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  next(): Promise<IteratorResult<WatchEvent>> {
+    return this.#queue.next();
   }
 
   /** Ends the iteration early (a `break` out of `for await`). */
@@ -75,32 +62,14 @@ export class SqliteWatch implements Watch, AsyncIterator<WatchEvent> {
   }
 
   close(): void {
-    if (this.#ended) return;
-    this.#end();
-    for (const waiter of this.#waiters.splice(0)) waiter.resolve({ done: true, value: undefined });
+    this.#queue.close();
   }
 
   /** Called by the store after each commit; `event` carries prevKv, dropped here unless the watcher asked. */
   push(event: WatchEvent): void {
     // A watch may start from a revision not written yet (as etcd allows); nothing up to it is delivered.
-    if (this.#ended || event.kv.modRevision <= this.#config.afterRevision) return;
-    const delivered = event.type === 'put' && !this.#config.prevKv ? { type: event.type, kv: event.kv } : event;
-    // A pull waits only when replay is done and the queue is empty, so a waiting pull takes this event directly.
-    const waiter = this.#waiters.shift();
-    if (waiter) {
-      waiter.resolve({ done: false, value: delivered });
-      return;
-    }
-    this.#live.push(delivered);
-    if (this.#live.length > this.#config.queueLimit) {
-      this.fail(
-        new StorageError(
-          'WatchOverflow',
-          this.prefix,
-          `watcher of ${JSON.stringify(this.prefix)} fell more than ${this.#config.queueLimit} events behind`
-        )
-      );
-    }
+    if (event.kv.modRevision <= this.#config.afterRevision) return;
+    this.#queue.push(event.type === 'put' && !this.#config.prevKv ? { type: event.type, kv: event.kv } : event);
   }
 
   /** The store is about to drop history at or before `revision`; a replay that still needs it cannot go on. */
@@ -114,15 +83,11 @@ export class SqliteWatch implements Watch, AsyncIterator<WatchEvent> {
 
   /** Ends the watch with `err`: the pending pull rejects with it, or the next one does. Queued events are dropped. */
   fail(err: StorageError): void {
-    if (this.#ended) return;
-    this.#end();
-    const [first, ...rest] = this.#waiters.splice(0);
-    if (first) first.reject(err);
-    else this.#error = err;
-    for (const waiter of rest) waiter.resolve({ done: true, value: undefined });
+    this.#queue.fail(err);
   }
 
-  #take(): WatchEvent | undefined {
+  /** The next replayed event, reading the log a page at a time; undefined once replay is done. */
+  #replayed(): WatchEvent | undefined {
     if (this.#page.length === 0 && this.#cursor < this.#config.replayUpTo) {
       const { replayUpTo, replayPageSize, readPage } = this.#config;
       this.#page = readPage(this.#cursor, replayUpTo, replayPageSize);
@@ -130,13 +95,6 @@ export class SqliteWatch implements Watch, AsyncIterator<WatchEvent> {
       // A short page means the log has nothing more under this prefix up to replayUpTo.
       this.#cursor = last && this.#page.length === replayPageSize ? last.kv.modRevision : replayUpTo;
     }
-    return this.#page.shift() ?? this.#live.shift();
-  }
-
-  #end(): void {
-    this.#ended = true;
-    this.#page = [];
-    this.#live = [];
-    this.#config.onEnd(this);
+    return this.#page.shift();
   }
 }
