@@ -83,7 +83,8 @@ describe('kubelet', () => {
     assert.equal(node.status.nodeInfo.kubeletVersion, 'v1.33.0-hubspoke');
     assert.match(node.status.nodeInfo.containerRuntimeVersion, /^bwrap:\/\/\d/);
     assert.equal(node.status.nodeInfo.operatingSystem, 'linux');
-    assert.equal(node.status.daemonEndpoints.kubeletEndpoint.Port, 10250);
+    // The port the kubelet's HTTPS server bound (a free one in tests), else the configured one.
+    assert.equal(node.status.daemonEndpoints.kubeletEndpoint.Port, tk.kubelet.server?.port ?? tk.kubelet.options.port);
     assert.equal(node.metadata.labels['kubernetes.io/hostname'], 'node-1');
     const ready = node.status.conditions.find((c: any) => c.type === 'Ready');
     assert.equal(ready.status, 'True');
