@@ -37,8 +37,8 @@ export class Kubelet {
   #run?: Promise<void>;
   /** The serving certificate when `serverTLSBootstrap` is on (README: "Certificates"). */
   servingCertificate?: CertificateManager;
-  /** The HTTPS server (:10250), unless `port` is -1. */
-  server?: KubeletServer;
+  /** The HTTPS server (:10250). */
+  server!: KubeletServer;
 
   private constructor(
     readonly options: CompletedKubeletOptions,
@@ -60,10 +60,7 @@ export class Kubelet {
     const runtime = new Runtime(o.rootDir, log.child({ component: 'runtime' }));
     await runtime.load();
     // The server first: the port it bound (0 in tests) is what the Node's daemonEndpoints report.
-    let server: KubeletServer | undefined;
-    const host: { k?: Kubelet } = {};
-    if (o.port >= 0)
-      server = await startKubeletServer(o, host, client, deps.servingCertificate, log.child({ component: 'server' }));
+    const server = await startKubeletServer(o, client, deps.servingCertificate, log.child({ component: 'server' }));
     const nodeStatus = new NodeStatusManager(
       client,
       {
@@ -74,14 +71,19 @@ export class Kubelet {
         labels: o.nodeLabels,
         registerNode: o.registerNode,
         maxPods: o.maxPods,
-        port: server?.port ?? o.port,
+        port: server.port,
         nodeStatusUpdateFrequencyMs: o.nodeStatusUpdateFrequencyMs,
         nodeStatusReportFrequencyMs: o.nodeStatusReportFrequencyMs,
         nodeLeaseDurationSeconds: o.nodeLeaseDurationSeconds,
       },
       log.child({ component: 'nodestatus' })
     );
-    await nodeStatus.start();
+    try {
+      await nodeStatus.start();
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
     const podLog = log.child({ component: 'pods' });
     const podManager = new PodManager({
       client,
@@ -100,7 +102,7 @@ export class Kubelet {
     const k = new Kubelet(o, client, runtime, nodeStatus, podManager);
     k.servingCertificate = deps.servingCertificate;
     k.server = server;
-    host.k = k;
+    server.host = k;
     k.#run = podManager.run(o.nodeName, k.#stop.signal);
     log.info(
       { node: o.nodeName, nodeIP: o.nodeIP, adopted: runtime.list().filter(isRunning).length },
@@ -113,7 +115,7 @@ export class Kubelet {
   async stop(): Promise<void> {
     this.#stop.abort();
     this.nodeStatus.stop();
-    await this.server?.close();
+    await this.server.close();
     await this.#run;
     this.client.close();
   }

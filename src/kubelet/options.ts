@@ -6,6 +6,7 @@ import { hostname as osHostname, networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import { parse } from 'yaml';
 import { Quantity } from '../api/validation/quantity.js';
+import { validateTLSCipherSuites } from '../pki/index.js';
 
 /** The subset of KubeletConfiguration this kubelet reads; names and units as upstream. */
 export interface KubeletConfiguration {
@@ -19,6 +20,23 @@ export interface KubeletConfiguration {
   nodeLeaseDurationSeconds?: number;
   registerNode?: boolean;
   nodeLabels?: Record<string, string>;
+  // The HTTPS server (server/): security.md §5.1.
+  address?: string;
+  readOnlyPort?: number;
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  tlsCipherSuites?: string[];
+  tlsMinVersion?: string;
+  streamingConnectionIdleTimeout?: string;
+  authentication?: {
+    x509?: { clientCAFile?: string };
+    webhook?: { enabled?: boolean; cacheTTL?: string };
+    anonymous?: { enabled?: boolean };
+  };
+  authorization?: {
+    mode?: 'Webhook' | 'AlwaysAllow';
+    webhook?: { cacheAuthorizedTTL?: string; cacheUnauthorizedTTL?: string };
+  };
 }
 
 export interface KubeletOptions {
@@ -47,6 +65,26 @@ export interface CompletedKubeletOptions {
   nodeLeaseDurationSeconds: number;
   registerNode: boolean;
   nodeLabels: Record<string, string>;
+  server: KubeletServerConfig;
+}
+
+/** The HTTPS server's settings, defaulted (server/README in src/kubelet/README.md). */
+export interface KubeletServerConfig {
+  address: string;
+  readOnlyPort: number;
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  tlsCipherSuites: string[];
+  tlsMinVersion: 'VersionTLS12' | 'VersionTLS13';
+  streamingConnectionIdleTimeoutMs: number;
+  /** "" = the cluster CA of the kubeconfig. */
+  clientCAFile: string;
+  anonymousAuth: boolean;
+  webhookAuthentication: boolean;
+  authenticationCacheTTLMs: number;
+  authorizationMode: 'Webhook' | 'AlwaysAllow';
+  authorizedCacheTTLMs: number;
+  unauthorizedCacheTTLMs: number;
 }
 
 const defaults = {
@@ -59,6 +97,11 @@ const defaults = {
   nodeStatusReportFrequency: '5m',
   nodeLeaseDurationSeconds: 40,
   registerNode: true,
+  // With a config file upstream defaults these to the secure values (CIS 4.2.1–4.2.5); hubspoke always does.
+  address: '0.0.0.0',
+  readOnlyPort: 0,
+  tlsMinVersion: 'VersionTLS12',
+  streamingConnectionIdleTimeout: '4h',
 } satisfies KubeletConfiguration;
 
 /** A Go duration (`10s`, `5m`, `1h30m`, `500ms`) in milliseconds, or NaN. */
@@ -108,11 +151,11 @@ export async function completeKubeletOptions(
     if (file.kind !== 'KubeletConfiguration' || file.apiVersion !== 'kubelet.config.k8s.io/v1beta1')
       errors.push(`--config ${o.config}: want kind KubeletConfiguration, apiVersion kubelet.config.k8s.io/v1beta1`);
   }
-  const c = {
-    ...defaults,
-    ...file,
-    ...Object.fromEntries(Object.entries(o.overrides).filter(([, v]) => v !== undefined)),
-  };
+  const flags = Object.fromEntries(Object.entries(o.overrides).filter(([, v]) => v !== undefined));
+  const c = { ...defaults, ...file, ...flags };
+  // Nested sections merge field by field, so one flag does not drop the file's other fields.
+  const authn = deepMerge(file.authentication, o.overrides.authentication) ?? {};
+  const authz = deepMerge(file.authorization, o.overrides.authorization) ?? {};
   const hostname = (o.hostnameOverride ?? osHostname()).toLowerCase();
   const dur = (name: string, v: string): number => {
     const ms = parseDuration(v);
@@ -143,8 +186,40 @@ export async function completeKubeletOptions(
       nodeLeaseDurationSeconds: c.nodeLeaseDurationSeconds,
       registerNode: c.registerNode,
       nodeLabels: c.nodeLabels ?? {},
+      server: {
+        address: c.address,
+        readOnlyPort: c.readOnlyPort,
+        tlsCertFile: c.tlsCertFile,
+        tlsPrivateKeyFile: c.tlsPrivateKeyFile,
+        tlsCipherSuites: c.tlsCipherSuites ?? [],
+        tlsMinVersion: c.tlsMinVersion as KubeletServerConfig['tlsMinVersion'],
+        streamingConnectionIdleTimeoutMs: dur('streamingConnectionIdleTimeout', c.streamingConnectionIdleTimeout),
+        clientCAFile: authn.x509?.clientCAFile ?? '',
+        anonymousAuth: authn.anonymous?.enabled ?? false,
+        webhookAuthentication: authn.webhook?.enabled ?? true,
+        authenticationCacheTTLMs: dur('authentication.webhook.cacheTTL', authn.webhook?.cacheTTL ?? '2m'),
+        authorizationMode: authz.mode ?? 'Webhook',
+        authorizedCacheTTLMs: dur(
+          'authorization.webhook.cacheAuthorizedTTL',
+          authz.webhook?.cacheAuthorizedTTL ?? '5m'
+        ),
+        unauthorizedCacheTTLMs: dur(
+          'authorization.webhook.cacheUnauthorizedTTL',
+          authz.webhook?.cacheUnauthorizedTTL ?? '30s'
+        ),
+      },
     },
   };
+}
+
+/** Merges plain objects recursively; `b`'s defined values win. */
+function deepMerge<T>(a: T | undefined, b: T | undefined): T | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(b)) return b;
+  const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(b as Record<string, unknown>)) if (v !== undefined) out[k] = deepMerge(out[k], v);
+  return out as T;
 }
 
 export function validateKubeletOptions(o: CompletedKubeletOptions): string[] {
@@ -161,6 +236,19 @@ export function validateKubeletOptions(o: CompletedKubeletOptions): string[] {
     errs.push(`containerLogMaxFiles: ${o.containerLogMaxFiles} must be at least 2`);
   if (!Number.isInteger(o.nodeLeaseDurationSeconds) || o.nodeLeaseDurationSeconds <= 0)
     errs.push(`nodeLeaseDurationSeconds: ${o.nodeLeaseDurationSeconds} must be a positive integer`);
+  const srv = o.server;
+  if (!isIP(srv.address)) errs.push(`address: "${srv.address}" is not an IP address`);
+  if (srv.readOnlyPort !== 0)
+    errs.push('readOnlyPort: must be 0: hubspoke never serves the unauthenticated read-only port');
+  if (!!srv.tlsCertFile !== !!srv.tlsPrivateKeyFile)
+    errs.push('--tls-cert-file and --tls-private-key-file must be given together');
+  if (srv.tlsMinVersion !== 'VersionTLS12' && srv.tlsMinVersion !== 'VersionTLS13')
+    errs.push(`tlsMinVersion: "${String(srv.tlsMinVersion)}" is not VersionTLS12 or VersionTLS13`);
+  errs.push(...validateTLSCipherSuites(srv.tlsCipherSuites));
+  if (srv.authorizationMode !== 'Webhook' && srv.authorizationMode !== 'AlwaysAllow')
+    errs.push(`authorization.mode: "${String(srv.authorizationMode)}" is not Webhook or AlwaysAllow`);
+  if (!srv.webhookAuthentication && !srv.anonymousAuth && !srv.clientCAFile && !o.kubeconfig)
+    errs.push('authentication: no way to authenticate a request (no client CA, no token webhook, anonymous off)');
   for (const [k, v] of Object.entries({
     nodeStatusUpdateFrequency: o.nodeStatusUpdateFrequencyMs,
     nodeStatusReportFrequency: o.nodeStatusReportFrequencyMs,

@@ -24,3 +24,4 @@ export {
 export { canonicalIP, parseCIDR, type CIDR } from './ip.js';
 export { DEFAULT_KEY_ALGORITHM, generatePrivateKey, type KeyAlgorithm } from './keys.js';
 export { kubeconfig, type KubeconfigOptions } from './kubeconfig.js';
+export { defaultTLSCipherSuites, opensslCiphers, validateTLSCipherSuites } from './tls-ciphers.js';

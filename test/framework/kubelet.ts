@@ -54,7 +54,8 @@ export async function startTestKubelet(
     hostnameOverride: nodeName,
     nodeIP: '127.0.0.1',
     rootDir,
-    overrides: { podLogsDir, ...opts.config },
+    // The HTTPS server on loopback, on a free port.
+    overrides: { podLogsDir, port: 0, address: '127.0.0.1', ...opts.config },
   });
   errors.push(...validateKubeletOptions(options));
   if (errors.length) throw new Error(errors.join('\n'));
