@@ -168,7 +168,7 @@ export async function discoverClusterCA(o: DiscoveryOptions): Promise<Discovered
   );
   if (!leaf || !verifyIssuedBy(leaf, caPem))
     throw new Error(
-      `refusing to join: the serving certificate of ${o.server} is not signed by the CA in kube-public/cluster-info`
+      `refusing to join: the serving certificate of ${o.server} is not signed by the CA in kube-public/cluster-info; the bootstrap token was sent to it: treat the token as exposed and delete it`
     );
   return { caPem, source: 'cluster-info', hash };
 }
