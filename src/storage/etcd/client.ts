@@ -5,6 +5,7 @@
 // cluster is fine. Here only connection failures count against a member, and a call retries, with backoff, errors
 // that say "not now" (no connection, no leader, proposal dropped) until its own deadline.
 import { readFile } from 'node:fs/promises';
+import { rootCertificates } from 'node:tls';
 import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { Etcd3, GRPCUnavailableError } from 'etcd3';
 
@@ -31,7 +32,8 @@ export async function newEtcdClient(opts: EtcdClientOptions): Promise<Etcd3> {
   const secure = opts.servers.some((s) => s.startsWith('https:'));
   const credentials = secure
     ? {
-        rootCertificate: opts.caFile ? await readFile(opts.caFile) : Buffer.alloc(0),
+        // Without --etcd-cafile the members' certificates are verified against the system's CAs, as Go's would be.
+        rootCertificate: opts.caFile ? await readFile(opts.caFile) : Buffer.from(rootCertificates.join('\n')),
         ...(opts.certFile && { certChain: await readFile(opts.certFile) }),
         ...(opts.keyFile && { privateKey: await readFile(opts.keyFile) }),
       }

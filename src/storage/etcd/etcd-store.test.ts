@@ -99,4 +99,21 @@ describe('EtcdStore', () => {
       await store.close();
     }
   });
+
+  it('TLS - members are verified against --etcd-cafile, and etcd requires the client certificate', async () => {
+    const untrusted = await EtcdStore.open({
+      servers: cluster.endpoints,
+      certFile: cluster.certFile,
+      keyFile: cluster.keyFile,
+    });
+    const anonymous = await EtcdStore.open({ servers: cluster.endpoints, caFile: cluster.caFile });
+    try {
+      for (const store of [untrusted, anonymous]) {
+        await assert.rejects(store.get('/registry/pods/ns/a'), (err) => isStorageError(err, 'Unavailable'));
+      }
+    } finally {
+      await untrusted.close();
+      await anonymous.close();
+    }
+  });
 });
