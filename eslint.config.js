@@ -11,7 +11,11 @@ const boundary = (own) => ({
       {
         patterns: components
           .filter((c) => c !== own)
-          .map((c) => ({ group: [`**/${c}/*`, `**/${c}/**`], message: `${own} must not import the ${c} component` })),
+          // `./x/…` is a component's own subfolder (src/apiserver/proxy is the API server's, not src/proxy).
+          .map((c) => ({
+            group: [`**/${c}/*`, `**/${c}/**`, `!./${c}/**`],
+            message: `${own} must not import the ${c} component`,
+          })),
       },
     ],
   },

@@ -81,6 +81,19 @@ export interface ApiServerOptions {
   serviceAccountExtendTokenExpiration?: boolean;
   /** --service-account-jwks-uri in the OIDC discovery document. @default <advertise address>/openid/v1/jwks */
   serviceAccountJwksUri?: string;
+  /** --kubelet-client-certificate/--kubelet-client-key: the API server's identity toward kubelets. @default <pki>/apiserver-kubelet-client.crt, issued from the cluster CA */
+  kubeletClientCertificate?: string;
+  kubeletClientKey?: string;
+  /** --kubelet-certificate-authority: what kubelets' serving certificates must chain to. @default the cluster CA (upstream: unverified) */
+  kubeletCertificateAuthority?: string;
+  /** --kubelet-insecure-skip-tls-verify: do not verify kubelets' serving certificates (warned at start and on every use). @default false */
+  kubeletInsecureSkipTLSVerify?: boolean;
+  /** --kubelet-preferred-address-types. @default Hostname, InternalDNS, InternalIP, ExternalDNS, ExternalIP */
+  kubeletPreferredAddressTypes?: string[];
+  /** --kubelet-timeout: how long a dial (TCP and TLS) to a kubelet, pod or service may take. @default 5000 */
+  kubeletTimeoutMs?: number;
+  /** --proxy-ca-file: what `https:` pods/services proxy backends must chain to. @default the cluster CA */
+  proxyCAFile?: string;
 }
 
 export type CompletedApiServerOptions = Required<
@@ -95,8 +108,16 @@ export type CompletedApiServerOptions = Required<
     | 'tokenAuthFile'
     | 'serviceAccountSigningKeyFile'
     | 'serviceAccountJwksUri'
+    | 'kubeletClientCertificate'
+    | 'kubeletClientKey'
+    | 'kubeletCertificateAuthority'
+    | 'proxyCAFile'
   >
 > & {
+  kubeletClientCertificate?: string;
+  kubeletClientKey?: string;
+  kubeletCertificateAuthority?: string;
+  proxyCAFile?: string;
   tokenAuthFile?: string;
   serviceAccountSigningKeyFile?: string;
   serviceAccountJwksUri?: string;
@@ -147,6 +168,15 @@ export function completeApiServerOptions(o: ApiServerOptions): CompletedApiServe
     serviceAccountMaxTokenExpirationSeconds: o.serviceAccountMaxTokenExpirationSeconds ?? 0,
     serviceAccountExtendTokenExpiration: o.serviceAccountExtendTokenExpiration ?? true,
     serviceAccountJwksUri: o.serviceAccountJwksUri,
+    kubeletClientCertificate: o.kubeletClientCertificate,
+    kubeletClientKey: o.kubeletClientKey,
+    kubeletCertificateAuthority: o.kubeletCertificateAuthority,
+    kubeletInsecureSkipTLSVerify: o.kubeletInsecureSkipTLSVerify ?? false,
+    kubeletPreferredAddressTypes: o.kubeletPreferredAddressTypes?.length
+      ? o.kubeletPreferredAddressTypes
+      : ['Hostname', 'InternalDNS', 'InternalIP', 'ExternalDNS', 'ExternalIP'],
+    kubeletTimeoutMs: o.kubeletTimeoutMs ?? 5_000,
+    proxyCAFile: o.proxyCAFile,
     watchCacheSize: o.watchCacheSize ?? 1000,
     watcherBufferSize: o.watcherBufferSize ?? o.watchCacheSize ?? 1000,
     identityLeaseDurationMs: o.identityLeaseDurationMs ?? 15_000,
@@ -172,6 +202,12 @@ export function validateApiServerOptions(o: CompletedApiServerOptions): string[]
   }
   if (!o.dataDir) errs.push('--data-dir: required');
   if (o.requestTimeoutMs <= 0) errs.push('--request-timeout: must be positive');
+  if (!!o.kubeletClientCertificate !== !!o.kubeletClientKey)
+    errs.push('--kubelet-client-certificate and --kubelet-client-key must be given together');
+  if (o.kubeletTimeoutMs <= 0) errs.push('--kubelet-timeout: must be positive');
+  for (const t of o.kubeletPreferredAddressTypes)
+    if (!['Hostname', 'InternalDNS', 'InternalIP', 'ExternalDNS', 'ExternalIP'].includes(t))
+      errs.push(`--kubelet-preferred-address-types: unknown address type "${t}"`);
   errs.push(...validateAuthorizationModes(o.authorizationMode));
   errs.push(...validateAdmissionPlugins(o.enableAdmissionPlugins, o.disableAdmissionPlugins));
   errs.push(...validateTLSCipherSuites(o.tlsCipherSuites));

@@ -1,8 +1,10 @@
 // The API server: HTTPS only (TLS 1.2+, HTTP/2 by ALPN with HTTP/1.1 kept for upgrades), one filter chain, the
 // registry over the Store. Lifecycle as upstream's: complete options → build → bootstrap → serve → drain.
 import { readFile } from 'node:fs/promises';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { Registry } from 'prom-client';
 import { allVerbs, type KubeObject } from '../api/resource.js';
@@ -41,8 +43,37 @@ import { tokenRequestHandler } from './registry/authentication/token-request.js'
 import { jwksPath, OpenIDMetadata } from './endpoints/openid.js';
 import { unknownFieldsFinder } from './endpoints/unknown-fields.js';
 import { resolveRequestInfo } from './request-info.js';
+import { EgressSelector } from './egress/dialer.js';
+import type { TLSClientConfig } from './proxy/backend.js';
+import { ensureKubeletClientCertificate } from './proxy/credentials.js';
+import { registerProxySubresources } from './proxy/subresources.js';
 import { opensslCiphers } from './tls-ciphers.js';
 import { StatusError } from '../api/errors.js';
+
+/** The API server's TLS toward kubelets: its client certificate, and the CA kubelets must chain to. */
+async function kubeletClientTLS(
+  options: CompletedApiServerOptions,
+  pki: Awaited<ReturnType<typeof ensureClusterPKI>>,
+  log: Logger
+): Promise<TLSClientConfig> {
+  const pair =
+    options.kubeletClientCertificate && options.kubeletClientKey
+      ? {
+          cert: await readFile(options.kubeletClientCertificate, 'utf8'),
+          key: await readFile(options.kubeletClientKey, 'utf8'),
+        }
+      : await ensureKubeletClientCertificate(options.pkiDir, pki.ca);
+  if (options.kubeletInsecureSkipTLSVerify)
+    log.warn(
+      {},
+      "KUBELET TLS VERIFICATION IS OFF: --kubelet-insecure-skip-tls-verify, so kubelets' serving certificates are not checked and the connection can be intercepted"
+    );
+  return {
+    ...pair,
+    ca: options.kubeletCertificateAuthority ? await readFile(options.kubeletCertificateAuthority, 'utf8') : pki.ca.cert,
+    insecureSkipVerify: options.kubeletInsecureSkipTLSVerify,
+  };
+}
 
 /** The Kubernetes release whose API hubspoke serves; kubectl's dispatcher picks its binary by this minor. */
 export const kubernetesVersion = { major: '1', minor: '33', patch: '0' };
@@ -72,7 +103,7 @@ export class ApiServer {
     readonly store: Store,
     readonly log: Logger,
     pki: Awaited<ReturnType<typeof ensureClusterPKI>>,
-    tls: { cert: string; key: string; clientCA: string },
+    tls: { cert: string; key: string; clientCA: string; kubelet: TLSClientConfig; proxyCA: string },
     authnFiles: AuthenticationFiles
   ) {
     this.pki = pki;
@@ -189,6 +220,18 @@ export class ApiServer {
         getter: boundObjects,
       })
     );
+    registerProxySubresources(subresources, {
+      egress: new EgressSelector(),
+      kubeletTLS: tls.kubelet,
+      preferredAddressTypes: options.kubeletPreferredAddressTypes,
+      proxyCA: tls.proxyCA,
+      dialTimeoutMs: options.kubeletTimeoutMs,
+      // A single-host cluster's pods share the host network, so their IP is the node's (loopback in tests).
+      allowLoopbackPods: options.bindAddress.startsWith('127.') || options.advertiseAddress.startsWith('127.'),
+      authorizer,
+      get: (kind, ns, name) => byResource('', kind)!.get(ns, name),
+      log,
+    });
     const endpoints: EndpointsConfig = {
       resources: { lookup: (g, v, r) => stores.get(`${g}/${v}/${r}`), byResource },
       admission,
@@ -276,6 +319,15 @@ export class ApiServer {
       honorCipherOrder: true,
     });
     this.#server.on('request', (req: Request, res: Response) => void this.#dispatch(chain, req, res));
+    // HTTP/1.1 upgrades (exec, attach, port-forward, proxied WebSockets) go down the same chain, so they are
+    // authenticated and authorized before anything is dialled; refusals are written as responses on the socket.
+    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const res = new ServerResponse(req);
+      res.assignSocket(socket as Socket);
+      res.shouldKeepAlive = false;
+      res.once('finish', () => socket.end());
+      void this.#dispatch(chain, req, res, { socket, head });
+    });
     // Every TLS connection (HTTP/2 sessions and HTTP/1.1 alike), so close() can end the ones that linger.
     this.#server.on('secureConnection', (socket: TLSSocket) => {
       this.#sockets.add(socket);
@@ -287,7 +339,7 @@ export class ApiServer {
         : () => undefined;
   }
 
-  #dispatch(chain: Handler, req: Request, res: Response): Promise<void> {
+  #dispatch(chain: Handler, req: Request, res: Response, upgrade?: RequestContext['upgrade']): Promise<void> {
     const abort = new AbortController();
     const onShutdown = (): void => abort.abort();
     this.#shutdown.signal.addEventListener('abort', onShutdown, { once: true });
@@ -305,6 +357,7 @@ export class ApiServer {
       url,
       requestInfo: resolveRequestInfo('GET', new URL('https://apiserver/')),
       signal: abort.signal,
+      upgrade,
       warnings: [],
       startTime: process.hrtime.bigint(),
     };
@@ -326,6 +379,8 @@ export class ApiServer {
         : `${pki.apiserver.cert.trimEnd()}\n${pki.ca.cert}`,
       key: options.tlsPrivateKeyFile ? await readFile(options.tlsPrivateKeyFile, 'utf8') : pki.apiserver.key,
       clientCA: options.clientCAFile ? await readFile(options.clientCAFile, 'utf8') : pki.ca.cert,
+      kubelet: await kubeletClientTLS(options, pki, log),
+      proxyCA: options.proxyCAFile ? await readFile(options.proxyCAFile, 'utf8') : pki.ca.cert,
     };
     const authnFiles = await loadAuthenticationFiles(options, log);
     const server = new ApiServer(options, deps.store, log, pki, tls, authnFiles);

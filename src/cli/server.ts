@@ -99,6 +99,27 @@ export const serverFlags = {
     default: '10.96.0.0/16',
   },
   'data-dir': { type: 'string', help: 'Directory for the embedded database, certificates and kubeconfigs.' },
+  'kubelet-client-certificate': { type: 'string', help: 'Path to a client cert file for TLS to kubelets.' },
+  'kubelet-client-key': { type: 'string', help: 'Path to a client key file for TLS to kubelets.' },
+  'kubelet-certificate-authority': {
+    type: 'string',
+    help: "Path to a cert file for the certificate authority kubelets' serving certificates must chain to (default: the cluster CA).",
+  },
+  'kubelet-insecure-skip-tls-verify': {
+    type: 'string',
+    help: "Do not verify kubelets' serving certificates. Insecure: the connection to the kubelet can be intercepted.",
+    default: 'false',
+  },
+  'kubelet-preferred-address-types': {
+    type: 'string',
+    help: 'List of the preferred NodeAddressTypes to use for kubelet connections.',
+    default: 'Hostname,InternalDNS,InternalIP,ExternalDNS,ExternalIP',
+  },
+  'kubelet-timeout': { type: 'string', help: 'Timeout for dialling kubelets, pods and services.', default: '5s' },
+  'proxy-ca-file': {
+    type: 'string',
+    help: 'CA that https: pods/services proxy backends must chain to (default: the cluster CA).',
+  },
   'request-timeout': {
     type: 'string',
     help: 'Duration a handler must keep a request open before timing it out.',
@@ -245,6 +266,17 @@ export function apiServerOptionsFromFlags(f: FlagValues<typeof serverFlags>, dat
     ),
     serviceAccountJwksUri: f['service-account-jwks-uri'],
     requestTimeoutMs: durationFlag('request-timeout', f['request-timeout'], errs),
+    kubeletClientCertificate: f['kubelet-client-certificate'],
+    kubeletClientKey: f['kubelet-client-key'],
+    kubeletCertificateAuthority: f['kubelet-certificate-authority'],
+    kubeletInsecureSkipTLSVerify: boolFlag(
+      'kubelet-insecure-skip-tls-verify',
+      f['kubelet-insecure-skip-tls-verify'],
+      errs
+    ),
+    kubeletPreferredAddressTypes: listFlag(f['kubelet-preferred-address-types']),
+    kubeletTimeoutMs: durationFlag('kubelet-timeout', f['kubelet-timeout'], errs),
+    proxyCAFile: f['proxy-ca-file'],
     maxRequestsInflight: intFlag('max-requests-inflight', f['max-requests-inflight'], errs),
     maxMutatingRequestsInflight: intFlag('max-mutating-requests-inflight', f['max-mutating-requests-inflight'], errs),
     compactionIntervalMs:

@@ -395,6 +395,12 @@ export function bootstrapClusterRoleBindings(): ClusterRoleBinding[] {
     // are authorized by the Node authorizer instead.
     clusterBinding('system:node', undefined),
     clusterBinding('system:service-account-issuer-discovery', [group('system:serviceaccounts')]),
+    // kubeadm's: the API server's client certificate toward kubelets (src/apiserver/proxy/credentials.ts).
+    clusterBinding(
+      'kube-apiserver-kubelet-client',
+      [user('kube-apiserver-kubelet-client')],
+      'system:kubelet-api-admin'
+    ),
     // kubeadm's bindings for TLS bootstrapping (`kubeadm init phase bootstrap-token`): nodes joining with a token
     // from `hubspoke token create` (its default group) may ask for a client certificate and have it
     // auto-approved, and nodes may renew their own.
