@@ -97,7 +97,7 @@ async function bench(backend: string, cp: ControlPlane): Promise<void> {
 
   const creates = Number(args.creates);
   const raw = await run(creates, concurrency, (i) =>
-    cp.server.store.create(`/bench-raw/${i}`, JSON.stringify(configMap(`raw-${i}`)))
+    cp.server.store.create(`/registry/bench-raw/${i}`, JSON.stringify(configMap(`raw-${i}`)))
   );
   out(`storage put (Store.create, c=${concurrency})`, `${raw.rate.toFixed(0)}/s`);
   const api = await run(creates, concurrency, (i) =>
