@@ -28,7 +28,7 @@ async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | u
 }
 
 test('a kubelet process killed with SIGKILL leaves its pod running; the next one adopts it', async () => {
-  const cp = await startTestControlPlane({ after: (fn) => void cleanups.push(fn) });
+  const cp = await startTestControlPlane({ after: (fn: () => Promise<void>) => void cleanups.push(fn) });
   const { ca, admin: a } = cp.server.pki;
   const admin = new KubeClient({ server: cp.url, caPem: ca.cert, certPem: a.cert, keyPem: a.key });
   cleanups.push(() => admin.close());
