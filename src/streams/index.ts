@@ -22,6 +22,7 @@ export {
   negotiateSpdyProtocol,
   rejectUpgrade,
   upgradeKind,
+  writeSpdyUpgradeResponse,
 } from './upgrade.js';
 export { acceptWebSocket, watchIdle, webSocketDuplex } from './websocket.js';
 export { UpgradeFailure, dialSpdy, dialSpdyUpgrade, dialWebSocket, type DialOptions } from './dial.js';

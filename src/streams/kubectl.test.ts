@@ -79,6 +79,8 @@ async function portForward(
 
 interface Case {
   minor: number;
+  /** Through a second server that relays as the API server does toward a kubelet. */
+  relay?: boolean;
   env: Record<string, string>;
   exec: 'spdy' | 'websocket';
   portForward: 'spdy' | 'websocket';
@@ -94,20 +96,29 @@ const cases: Case[] = [
     exec: 'spdy',
     portForward: 'spdy',
   },
+  { minor: 27, relay: true, env: {}, exec: 'spdy', portForward: 'spdy' },
+  { minor: 33, relay: true, env: {}, exec: 'websocket', portForward: 'websocket' },
 ];
 
-let server: FakeAPIServer | undefined;
-async function fake(): Promise<FakeAPIServer> {
-  server ??= await startFakeAPIServer();
-  return server;
+let direct: FakeAPIServer | undefined;
+let relaying: FakeAPIServer | undefined;
+/** The server kubectl talks to, and the one that runs the processes and dials (the same one unless relaying). */
+async function fake(c: Case): Promise<{ s: FakeAPIServer; back: FakeAPIServer }> {
+  direct ??= await startFakeAPIServer();
+  if (!c.relay) return { s: direct, back: direct };
+  relaying ??= await startFakeAPIServer({ url: direct.url, caPem: direct.caPem });
+  return { s: relaying, back: direct };
 }
-test.after(() => server?.close());
+test.after(async () => {
+  await relaying?.close();
+  await direct?.close();
+});
 
 for (const c of cases) {
-  const label = `kubectl 1.${c.minor}${Object.keys(c.env).length ? ' (WebSockets off)' : ''}`;
+  const label = `kubectl 1.${c.minor}${Object.keys(c.env).length ? ' (WebSockets off)' : ''}${c.relay ? ' through a relay' : ''}`;
 
   test(`${label}: exec prints the output and exits with the command's code, over ${c.exec}`, async () => {
-    const s = await fake();
+    const { s, back } = await fake(c);
     const k = kubectl(c.minor, s.kubeconfigPath);
     const before = s.upgrades.length;
     const r = await k(['exec', 'mypod', '--', 'sh', '-c', 'echo hi; echo to-stderr >&2; exit 3'], { env: c.env });
@@ -119,10 +130,12 @@ for (const c of cases) {
       s.upgrades.slice(before).map((u) => u.split(' ').slice(0, 2).join(' ')),
       [`${c.exec} exec`]
     );
+    // Behind the relay, the kubelet stand-in is always reached over SPDY.
+    if (c.relay) assert.match(back.upgrades.at(-1) ?? '', /^spdy exec v4\.channel\.k8s\.io$/);
   });
 
   test(`${label}: exec -i pipes stdin through cat, EOF included`, async () => {
-    const s = await fake();
+    const { s } = await fake(c);
     const k = kubectl(c.minor, s.kubeconfigPath);
     const input = Array.from({ length: 20_000 }, (_, i) => `line ${i} ${'x'.repeat(i % 50)}`).join('\n') + '\n';
     const r = await k(['exec', '-i', 'mypod', '--', 'cat'], { stdin: input, env: c.env });
@@ -131,7 +144,7 @@ for (const c of cases) {
   });
 
   test(`${label}: port-forward two ports, concurrent connections by hash, and still working after a refused one`, async (t) => {
-    const s = await fake();
+    const { s, back } = await fake(c);
     const [a, b] = [await echoServer(t), await echoServer(t)];
     const dead = await closedPort();
     const before = s.upgrades.length;
@@ -151,7 +164,7 @@ for (const c of cases) {
     assert.equal(refused.length, 0);
     await check(6);
     assert.equal(pf.child.exitCode, null, `kubectl port-forward exited: ${pf.output()}`);
-    assert.ok(s.dialErrors.some((e) => e.port === dead));
+    assert.ok(back.dialErrors.some((e) => e.port === dead));
     assert.deepEqual(
       s.upgrades.slice(before).map((u) => u.split(' ').slice(0, 2).join(' ')),
       [`${c.portForward} portforward`]

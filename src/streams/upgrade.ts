@@ -115,6 +115,15 @@ export function rejectUpgrade(socket: Duplex, err: StatusError | Status, headers
   socket.on('error', () => socket.destroy());
 }
 
+/** Writes the SPDY 101 on an upgrade request's socket (for a relay; `acceptSpdy` also starts the framer). */
+export function writeSpdyUpgradeResponse(socket: Duplex, protocol: string): void {
+  prepareSocket(socket);
+  socket.write(
+    'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n' +
+      `${HEADER_PROTOCOL_VERSION}: ${protocol}\r\n\r\n`
+  );
+}
+
 /** Writes the SPDY 101 and returns the connection over the socket (`head` is fed to it first). */
 export function acceptSpdy(
   socket: Duplex,
@@ -122,11 +131,7 @@ export function acceptSpdy(
   protocol: string,
   options: Omit<SpdyConnectionOptions, 'isServer' | 'head'> = {}
 ): SpdyConnection {
-  prepareSocket(socket);
-  socket.write(
-    'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n' +
-      `${HEADER_PROTOCOL_VERSION}: ${protocol}\r\n\r\n`
-  );
+  writeSpdyUpgradeResponse(socket, protocol);
   return new SpdyConnection(socket, { ...options, isServer: true, head });
 }
 

@@ -12,14 +12,29 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { StatusError } from '../../api/errors.js';
 import { createCA, issueCertificate, kubeconfig } from '../../pki/index.js';
+import { UpgradeFailure, dialSpdy, dialSpdyUpgrade } from '../dial.js';
 import { acceptPortForward, parsePortForwardPorts, type PortForwardSession } from '../portforward/server.js';
-import { parseRemoteCommandOptions } from '../remotecommand/options.js';
+import {
+  CLIENT_REMOTE_COMMAND_PROTOCOLS,
+  bridgeRemoteCommand,
+  spdyRemoteCommandClient,
+} from '../remotecommand/client.js';
+import { parseRemoteCommandOptions, type RemoteCommandOptions } from '../remotecommand/options.js';
 import { acceptRemoteCommand, type RemoteCommandSession } from '../remotecommand/server.js';
 import { execErrorStatus, exitCodeStatus } from '../remotecommand/status.js';
-import { rejectUpgrade } from '../upgrade.js';
+import {
+  PORT_FORWARD_PROTOCOL,
+  PORT_FORWARD_TUNNEL_PROTOCOL,
+  headerValues,
+  rejectUpgrade,
+  upgradeKind,
+  writeSpdyUpgradeResponse,
+} from '../upgrade.js';
+import { acceptWebSocket, webSocketDuplex } from '../websocket.js';
 
 export interface FakeAPIServer {
   url: string;
+  caPem: string;
   kubeconfigPath: string;
   /** Upgrades seen, e.g. `spdy exec v4.channel.k8s.io`, for asserting which protocol a kubectl used. */
   upgrades: string[];
@@ -119,7 +134,69 @@ export function dialLocal(port: number): Promise<Duplex> {
   });
 }
 
-export async function startFakeAPIServer(): Promise<FakeAPIServer> {
+/** Where a relaying server sends streams: another server (a kubelet stand-in) and the CA it is verified with. */
+export interface RelayTarget {
+  url: string;
+  caPem: string;
+}
+
+/** What the API server does for exec toward a kubelet: terminate kubectl's session, speak SPDY behind it. */
+async function relayExec(
+  session: RemoteCommandSession,
+  options: RemoteCommandOptions,
+  target: URL,
+  ca: string
+): Promise<void> {
+  try {
+    const { connection, protocol } = await dialSpdy(target, CLIENT_REMOTE_COMMAND_PROTOCOLS, { tls: { ca } });
+    await bridgeRemoteCommand(session, await spdyRemoteCommandClient(connection, protocol, options));
+  } catch (err) {
+    await session.end(err instanceof UpgradeFailure && err.status ? err.status : execErrorStatus(String(err)));
+  }
+}
+
+/** Port-forward toward a kubelet: always SPDY there; kubectl's WebSocket tunnel is unwrapped into it byte for byte. */
+async function relayPortForward(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  target: URL,
+  ca: string
+): Promise<void> {
+  const tunnel =
+    upgradeKind(req) === 'websocket' &&
+    headerValues(req, 'sec-websocket-protocol').includes(PORT_FORWARD_TUNNEL_PROTOCOL);
+  const backend = await dialSpdyUpgrade(target, [PORT_FORWARD_PROTOCOL], { tls: { ca } }).catch((err: unknown) => {
+    rejectUpgrade(
+      socket,
+      err instanceof UpgradeFailure && err.status ? err.status : new StatusError(502, 'InternalError', String(err))
+    );
+    return undefined;
+  });
+  if (!backend) return;
+  let client: Duplex;
+  if (tunnel) {
+    const accepted = await acceptWebSocket(req, socket, head, [PORT_FORWARD_TUNNEL_PROTOCOL]);
+    if (!accepted) return void backend.socket.destroy();
+    client = webSocketDuplex(accepted.ws);
+  } else {
+    writeSpdyUpgradeResponse(socket, backend.protocol);
+    client = socket;
+    if (head.length) backend.socket.write(head);
+  }
+  if (backend.head.length) client.write(backend.head);
+  client.pipe(backend.socket);
+  backend.socket.pipe(client);
+  client.on('close', () => backend.socket.destroy());
+  backend.socket.on('close', () => client.destroy());
+  backend.socket.on('error', () => backend.socket.destroy());
+}
+
+/**
+ * Starts the server. With `relayTo`, exec and port-forward are not served here but relayed to that server as
+ * the API server relays them to a kubelet (WebSocket exec bridged to SPDY, the port-forward tunnel unwrapped).
+ */
+export async function startFakeAPIServer(relayTo?: RelayTarget): Promise<FakeAPIServer> {
   const ca = await createCA({ commonName: 'fake-ca' });
   const serving = await issueCertificate({
     ca,
@@ -148,10 +225,12 @@ export async function startFakeAPIServer(): Promise<FakeAPIServer> {
     const kind = (req.headers.upgrade ?? '').toLowerCase().includes('spdy') ? 'spdy' : 'websocket';
     void (async () => {
       try {
+        const backend = relayTo && new URL(req.url ?? '/', relayTo.url);
         if (url.pathname.endsWith('/portforward')) {
           upgrades.push(
             `${kind} portforward ${req.headers['sec-websocket-protocol'] ?? req.headers['x-stream-protocol-version']}`
           );
+          if (backend) return await relayPortForward(req, socket, head, backend, relayTo.caPem);
           const session = await acceptPortForward(req, socket, head, {
             dial: dialLocal,
             ports: parsePortForwardPorts(url.searchParams),
@@ -170,7 +249,8 @@ export async function startFakeAPIServer(): Promise<FakeAPIServer> {
           upgrades.push(`${session.transport} exec ${session.protocol}`);
           sessions.add(session);
           session.once('close', () => sessions.delete(session));
-          runCommand(session, options.command);
+          if (backend) await relayExec(session, options, backend, relayTo.caPem);
+          else runCommand(session, options.command);
           return;
         }
         rejectUpgrade(socket, new StatusError(404, 'NotFound', `${url.pathname} not found`));
@@ -190,6 +270,7 @@ export async function startFakeAPIServer(): Promise<FakeAPIServer> {
   );
   return {
     url,
+    caPem: ca.cert,
     kubeconfigPath,
     upgrades,
     dialErrors,
