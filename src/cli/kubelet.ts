@@ -36,6 +36,32 @@ export const kubeletFlags = {
   'container-log-max-size': { type: 'string', help: 'Rotate a container log at this size (default 10Mi).' },
   'container-log-max-files': { type: 'string', help: 'Log files kept per container, current included (default 5).' },
   'node-status-update-frequency': { type: 'string', help: 'How often the node status is checked (default 10s).' },
+  address: { type: 'string', help: 'The IP address the HTTPS server listens on (default 0.0.0.0).' },
+  'read-only-port': { type: 'string', help: 'The unauthenticated read-only port: only 0 (off) is accepted.' },
+  'tls-cert-file': { type: 'string', help: 'The serving certificate (with intermediates); else the rotated one.' },
+  'tls-private-key-file': { type: 'string', help: 'The key of --tls-cert-file.' },
+  'tls-cipher-suites': { type: 'string', help: 'Comma-separated TLS 1.2 cipher suites (Go names; default all AEAD).' },
+  'tls-min-version': { type: 'string', help: 'VersionTLS12 (default) or VersionTLS13.' },
+  'client-ca-file': {
+    type: 'string',
+    help: 'Client certificates must chain to this CA bundle (default: the cluster CA of --kubeconfig).',
+  },
+  'anonymous-auth': { type: 'string', help: 'Serve unauthenticated requests as system:anonymous (default false).' },
+  'authentication-token-webhook': {
+    type: 'string',
+    help: 'Authenticate bearer tokens through TokenReview (default true).',
+  },
+  'authentication-token-webhook-cache-ttl': { type: 'string', help: 'TokenReview cache TTL (default 2m).' },
+  'authorization-mode': { type: 'string', help: 'Webhook (SubjectAccessReview; default) or AlwaysAllow.' },
+  'authorization-webhook-cache-authorized-ttl': { type: 'string', help: 'Cache TTL of allowed reviews (default 5m).' },
+  'authorization-webhook-cache-unauthorized-ttl': {
+    type: 'string',
+    help: 'Cache TTL of denied reviews (default 30s).',
+  },
+  'streaming-connection-idle-timeout': {
+    type: 'string',
+    help: 'Close exec/attach/port-forward streams idle this long (default 4h).',
+  },
   'bootstrap-kubeconfig': {
     type: 'string',
     help: 'A kubeconfig (a bootstrap token) to get a client certificate with when --kubeconfig has no valid one.',
@@ -53,6 +79,11 @@ export const kubeletFlags = {
     help: 'Get and renew the serving certificate through a kubelet-serving CSR (true or false; default true).',
   },
 } as const;
+
+/** A true/false flag that is undefined when absent, so the config file's value stands. */
+function optionalBool(name: string, v: string | undefined, errs: string[]): boolean | undefined {
+  return v === undefined ? undefined : boolFlag(name, v, false, errs);
+}
 
 type KubeletFlagValues = { [K in keyof typeof kubeletFlags]: string | undefined };
 
@@ -78,6 +109,28 @@ export async function kubeletOptionsFromFlags(
     containerLogMaxSize: f['container-log-max-size'],
     containerLogMaxFiles: intFlag('container-log-max-files', f['container-log-max-files'], errs),
     nodeStatusUpdateFrequency: f['node-status-update-frequency'],
+    address: f.address,
+    readOnlyPort: intFlag('read-only-port', f['read-only-port'], errs),
+    tlsCertFile: f['tls-cert-file'],
+    tlsPrivateKeyFile: f['tls-private-key-file'],
+    tlsCipherSuites: f['tls-cipher-suites']?.split(',').filter(Boolean),
+    tlsMinVersion: f['tls-min-version'],
+    streamingConnectionIdleTimeout: f['streaming-connection-idle-timeout'],
+    authentication: {
+      x509: { clientCAFile: f['client-ca-file'] },
+      webhook: {
+        enabled: optionalBool('authentication-token-webhook', f['authentication-token-webhook'], errs),
+        cacheTTL: f['authentication-token-webhook-cache-ttl'],
+      },
+      anonymous: { enabled: optionalBool('anonymous-auth', f['anonymous-auth'], errs) },
+    },
+    authorization: {
+      mode: f['authorization-mode'] as 'Webhook' | 'AlwaysAllow' | undefined,
+      webhook: {
+        cacheAuthorizedTTL: f['authorization-webhook-cache-authorized-ttl'],
+        cacheUnauthorizedTTL: f['authorization-webhook-cache-unauthorized-ttl'],
+      },
+    },
   };
   if (f['register-node'] !== undefined) {
     if (f['register-node'] !== 'true' && f['register-node'] !== 'false')
