@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ConnectionOptions } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { KubeClient } from '../../src/lib/kube-client.js';
 import { issueCertificate, type CertKeyPair } from '../../src/pki/index.js';
@@ -344,5 +344,23 @@ describe('kubelet server', () => {
     });
     assert.equal(wsHash.digest('hex'), want);
     ws.close();
+  });
+
+  it('closes a connection that sends a malformed SPDY frame, and keeps serving', async () => {
+    const sock = tlsConnect({ host: '127.0.0.1', port: tk.kubelet.server.port, ...tls(apiClient) });
+    await new Promise((r) => sock.once('secureConnect', r));
+    sock.write(
+      `POST ${execPath(execOpts(['true']))} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n` +
+        'X-Stream-Protocol-Version: v4.channel.k8s.io\r\nContent-Length: 0\r\n\r\n'
+    );
+    let got = '';
+    sock.on('data', (c: Buffer) => {
+      got += c.toString('latin1');
+      // a control frame of version 3, type SYN_STREAM, with a length far beyond its bytes and a bad header block
+      if (got.includes('\r\n\r\n')) sock.write(Buffer.from('800300010000000a00000001ffffffffffff', 'hex'));
+    });
+    await new Promise((r) => sock.once('close', r));
+    assert.match(got, /^HTTP\/1.1 101 /);
+    assert.equal((await get('/healthz', tls(apiClient))).code, 200);
   });
 });
