@@ -138,7 +138,7 @@ async function node(nodeName: string, join_: Partial<JoinOptions>): Promise<Node
 }
 
 before(async () => {
-  cp = await startTestControlPlane({ after: (fn) => void cleanups.push(fn) });
+  cp = await startTestControlPlane({ after: (fn: () => Promise<void>) => void cleanups.push(fn) });
   const { ca, admin: a } = cp.server.pki;
   admin = new KubeClient({ server: cp.url, caPem: ca.cert, certPem: a.cert, keyPem: a.key });
   cleanups.push(() => admin.close());
