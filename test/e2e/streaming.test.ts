@@ -3,10 +3,9 @@
 // checks: a MITM relay with a self-signed certificate is refused (and passes with the insecure flag, warned), a
 // user without the subresource permission gets 403 with nothing dialled.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
-import { connect, createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
@@ -169,6 +168,95 @@ test('without the subresource permission: 403 and nothing dialled', async (t) =>
   assert.equal(dialled, 0);
 });
 
-void createHash;
-void connect;
-void startTestKubelet;
+const freePort = async (): Promise<number> => {
+  const s = createServer();
+  const port = await listen(s);
+  await new Promise((r) => s.close(r));
+  return port;
+};
+
+test('logs, exec, port-forward, nodes/proxy and pods/proxy through a real kubelet, kubectl 1.27, 1.30, 1.33', async (t) => {
+  const cp = await startTestControlPlane(t, { kubeletPreferredAddressTypes: ['InternalIP'] });
+  // The kubelet serves a certificate from the cluster CA for its address, as one issued by a kubelet-serving CSR.
+  const serving = await issueCertificate({
+    ca: cp.server.pki.ca,
+    commonName: 'system:node:node-1',
+    organizations: ['system:nodes'],
+    dnsNames: ['node-1'],
+    ipAddresses: ['127.0.0.1'],
+    usages: ['server'],
+    validityMs: 3600_000,
+  });
+  writeFileSync(join(cp.dataDir, 'kubelet.crt'), serving.cert);
+  writeFileSync(join(cp.dataDir, 'kubelet.key'), serving.key);
+  await startTestKubelet(t, cp, {
+    config: { tlsCertFile: join(cp.dataDir, 'kubelet.crt'), tlsPrivateKeyFile: join(cp.dataDir, 'kubelet.key') },
+  });
+  const port = await freePort();
+  const server = `require('http').createServer((q, r) => r.end('hi ' + q.url)).listen(${port}, '127.0.0.1'); console.log('one'); console.log('two')`;
+  const admin = adminClient(cp);
+  await eventually('the pod is created', () =>
+    admin.request('POST', '/api/v1/namespaces/default/pods', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web' },
+      spec: {
+        nodeName: 'node-1',
+        containers: [
+          { name: 'c', image: 'host', command: [process.execPath, '-e', server], ports: [{ containerPort: port }] },
+        ],
+      },
+    })
+  );
+  await eventually(
+    'the pod runs',
+    async () =>
+      (await admin.get('/api/v1/namespaces/default/pods/web')).status?.phase === 'Running' ? true : undefined,
+    30_000
+  );
+  admin.close();
+  await eventually('the server listens', () =>
+    fetch(`http://127.0.0.1:${port}/`).then((r) => (r.ok ? true : undefined))
+  );
+
+  const k33 = kubectl(33, cp.kubeconfigPath);
+  assert.equal(await k33.ok(['get', '--raw', '/api/v1/nodes/node-1/proxy/healthz']), 'ok');
+  assert.match(await k33.ok(['get', '--raw', '/api/v1/nodes/node-1/proxy/metrics']), /# TYPE/);
+  assert.equal(await k33.ok(['get', '--raw', `/api/v1/namespaces/default/pods/web:${port}/proxy/x?y=1`]), 'hi /x?y=1');
+  assert.equal(await k33.ok(['get', '--raw', '/api/v1/namespaces/default/pods/web/proxy/']), 'hi /');
+
+  const variants: [number, Record<string, string>][] = [
+    [27, {}],
+    [30, {}],
+    [33, {}],
+    [33, { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false', KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }],
+  ];
+  for (const [minor, env] of variants) {
+    const k = kubectl(minor, cp.kubeconfigPath);
+    const what = `kubectl 1.${minor} ${JSON.stringify(env)}`;
+    assert.equal(await k.ok(['logs', 'web']), 'one\ntwo\n', what);
+    assert.equal(await k.ok(['logs', 'web', '--tail=1', '-c', 'c']), 'two\n', what);
+    const exec = await k(['exec', '-i', 'web', '--', 'sh', '-c', 'cat; exit 3'], { stdin: 'piped', env });
+    assert.equal(exec.stdout, 'piped', `${what}: ${exec.stderr}`);
+    assert.equal(exec.code, 3, `${what}: ${exec.stderr}`);
+    const local = await freePort();
+    // spawn() takes the environment of this process at the call.
+    Object.assign(process.env, env);
+    const pf = k.spawn(['port-forward', 'pod/web', `${local}:${port}`]);
+    for (const key of Object.keys(env)) delete process.env[key];
+    t.after(() => void pf.kill('SIGKILL'));
+    await eventually(`${what} port-forward serves`, async () => {
+      const r = await fetch(`http://127.0.0.1:${local}/pf`).catch(() => undefined);
+      return r?.ok ? r.text() : undefined;
+    }).then((body) => assert.equal(body, 'hi /pf', what));
+    const bodies = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => fetch(`http://127.0.0.1:${local}/c${i}`).then((r) => r.text()))
+    );
+    assert.deepEqual(
+      bodies,
+      Array.from({ length: 20 }, (_, i) => `hi /c${i}`),
+      what
+    );
+    pf.kill('SIGKILL');
+  }
+});
