@@ -6,7 +6,7 @@ import { hostname as osHostname, networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import { parse } from 'yaml';
 import { Quantity } from '../api/validation/quantity.js';
-import { validateTLSCipherSuites } from '../pki/index.js';
+import { defaultTLSCipherSuites, validateTLSCipherSuites } from '../pki/index.js';
 
 /** The subset of KubeletConfiguration this kubelet reads; names and units as upstream. */
 export interface KubeletConfiguration {
@@ -191,7 +191,7 @@ export async function completeKubeletOptions(
         readOnlyPort: c.readOnlyPort,
         tlsCertFile: c.tlsCertFile,
         tlsPrivateKeyFile: c.tlsPrivateKeyFile,
-        tlsCipherSuites: c.tlsCipherSuites ?? [],
+        tlsCipherSuites: c.tlsCipherSuites?.length ? c.tlsCipherSuites : defaultTLSCipherSuites,
         tlsMinVersion: c.tlsMinVersion as KubeletServerConfig['tlsMinVersion'],
         streamingConnectionIdleTimeoutMs: dur('streamingConnectionIdleTimeout', c.streamingConnectionIdleTimeout),
         clientCAFile: authn.x509?.clientCAFile ?? '',

@@ -218,6 +218,9 @@ describe('kubelet server', () => {
   it('serves /healthz, /pods, /metrics and /stats/summary to the API server identity', async () => {
     const h = await get('/healthz', tls(apiClient));
     assert.deepEqual([h.code, h.body], [200, 'ok']);
+    const tls12 = await get('/healthz', { ...tls(apiClient), maxVersion: 'TLSv1.2' });
+    assert.equal(tls12.code, 200);
+    await assert.rejects(get('/healthz', { ...tls(apiClient), maxVersion: 'TLSv1.1', minVersion: 'TLSv1' }));
     const pods = JSON.parse((await get('/pods', tls(apiClient))).body);
     assert.equal(pods.kind, 'PodList');
     assert.deepEqual(

@@ -105,7 +105,7 @@ export class KubeletServer {
       requestCert: true,
       rejectUnauthorized: false, // a request may carry a token instead; authenticate() decides
       minVersion: o.tlsMinVersion === 'VersionTLS13' ? 'TLSv1.3' : 'TLSv1.2',
-      ciphers: opensslCiphers(o.tlsCipherSuites.length ? o.tlsCipherSuites : []),
+      ciphers: opensslCiphers(o.tlsCipherSuites),
       honorCipherOrder: true,
     });
     this.#hasCert = !!cert;
