@@ -19,20 +19,29 @@ import {
   type RemoteCommandClient,
 } from './client.js';
 import { kubeletRemoteCommandQuery, parseRemoteCommandOptions, type RemoteCommandOptions } from './options.js';
-import { acceptRemoteCommand, type RemoteCommandSession, type TerminalSize } from './server.js';
+import {
+  acceptRemoteCommand,
+  type RemoteCommandServerOptions,
+  type RemoteCommandSession,
+  type TerminalSize,
+} from './server.js';
 import { decodeErrorChannel, encodeErrorChannel, execErrorStatus, exitCodeOf, exitCodeStatus } from './status.js';
 
 type Handler = (session: RemoteCommandSession, options: RemoteCommandOptions) => void;
 
 /** A plain-HTTP server on loopback that accepts exec upgrades and runs `handler` on each session. */
-async function execServer(t: TestContext, handler: Handler = (s, o) => runCommand(s, o.command)): Promise<string> {
+async function execServer(
+  t: TestContext,
+  handler: Handler = (s, o) => runCommand(s, o.command),
+  serverOptions: RemoteCommandServerOptions = {}
+): Promise<string> {
   const server = createServer((_req, res) => res.writeHead(400).end());
   const sockets = new Set<Duplex>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     sockets.add(socket);
     socket.on('error', () => socket.destroy());
     const options = parseRemoteCommandOptions(new URL(req.url!, 'http://x').searchParams);
-    void acceptRemoteCommand(req, socket, head, options).then((s) => s && handler(s, options));
+    void acceptRemoteCommand(req, socket, head, options, serverOptions).then((s) => s && handler(s, options));
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -214,4 +223,13 @@ test('error channel: the kubelet shapes for v4; plain text before v4; decoding a
     3
   );
   assert.match(decodeErrorChannel(Buffer.from('{'), RemoteCommandProtocol.V4).message!, /protocol error/);
+});
+
+test('the idle timeout closes a session that carries nothing', async (t) => {
+  const base = await execServer(t, () => undefined, { idleTimeoutMs: 200 });
+  const { ws } = await dialWebSocket(base + query({ command: ['sleep', '60'] }), [RemoteCommandProtocol.V5]);
+  ws.resume();
+  const started = Date.now();
+  await once(ws, 'close');
+  assert.ok(Date.now() - started < 3000);
 });

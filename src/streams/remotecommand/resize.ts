@@ -23,25 +23,24 @@ export class ResizeDecoder {
       this.line(this.pending.slice(0, nl));
       this.pending = this.pending.slice(nl + 1);
     }
-    // A client that writes objects without a newline: take the buffer when it already parses.
-    if (this.pending.trim() !== '' && this.line(this.pending, true)) this.pending = '';
-    if (this.pending.length > MAX_LINE) this.pending = '';
+    // A client that writes objects without a newline: take the buffer once it parses.
+    if (this.line(this.pending) || this.pending.length > MAX_LINE) this.pending = '';
   }
 
-  private line(text: string, quiet = false): boolean {
+  /** Emits the size a line holds; false when it holds none (yet). */
+  private line(text: string): boolean {
     if (text.trim() === '') return false;
+    let v: { Width?: unknown; Height?: unknown };
     try {
-      const v = JSON.parse(text) as { Width?: unknown; Height?: unknown };
-      const width = Number(v.Width);
-      const height = Number(v.Height);
-      if (Number.isInteger(width) && Number.isInteger(height) && width >= 0 && height >= 0) {
-        this.onSize({ width, height });
-        return true;
-      }
+      v = JSON.parse(text) as typeof v;
     } catch {
-      if (quiet) return false;
+      return false;
     }
-    return false;
+    const width = Number(v?.Width);
+    const height = Number(v?.Height);
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 0 || height < 0) return false;
+    this.onSize({ width, height });
+    return true;
   }
 }
 
