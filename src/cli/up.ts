@@ -1,9 +1,11 @@
 // `hubspoke up`: a whole cluster on this machine in one command, on loopback only, with embedded SQLite.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { KubeClient } from '../lib/kube-client.js';
 import { newLogger } from '../lib/log.js';
 import { parseFlags } from './flags.js';
 import { startControlPlane, waitForSignal } from './control-plane.js';
+import { startLocalNode, waitForNodeReady } from './local-node.js';
 import { apiServerOptionsFromFlags } from './server.js';
 
 /** Per-user default: $XDG_DATA_HOME/hubspoke or ~/.local/share/hubspoke. */
@@ -19,6 +21,12 @@ const upFlags = {
     default: defaultDataDir(),
   },
   'secure-port': { type: 'string', help: 'The port the API server listens on (127.0.0.1 only).', default: '6443' },
+  'hostname-override': { type: 'string', help: "The local node's name instead of the host name." },
+  'kubelet-port': {
+    type: 'string',
+    help: "The port of the local node's kubelet HTTPS endpoint (127.0.0.1; 0 for any free port).",
+    default: '10250',
+  },
 } as const;
 
 export async function runUp(argv: string[]): Promise<void> {
@@ -32,16 +40,51 @@ export async function runUp(argv: string[]): Promise<void> {
       'secure-port': f['secure-port'],
       'bind-address': '127.0.0.1',
       'service-cluster-ip-range': '127.96.0.0/16',
+      // As k3s: the local node's address is 127.0.0.1, its name (the host's) need not resolve.
+      'kubelet-preferred-address-types': 'InternalIP,Hostname',
     } as never,
     dataDir
   );
   const cp = await startControlPlane(opts, log, true);
+  const { ca, admin: adminCert } = cp.server.pki;
+  const admin = new KubeClient({
+    server: cp.server.address,
+    caPem: ca.cert,
+    certPem: adminCert.cert,
+    keyPem: adminCert.key,
+    userAgent: 'hubspoke-up',
+  });
+  let node;
+  try {
+    node = await startLocalNode({
+      server: cp.server.address,
+      caPem: ca.cert,
+      admin,
+      rootDir: join(dataDir, 'agent'),
+      hostnameOverride: f['hostname-override'],
+      port: f['kubelet-port']!,
+      log,
+    });
+    const name = node.kubelet.options.nodeName;
+    await waitForNodeReady(admin, name, (ms) =>
+      process.stderr.write(`waiting for node ${name} to be Ready… ${Math.round(ms / 1000)}s\n`)
+    );
+  } catch (err) {
+    await node?.stop();
+    admin.close();
+    await cp.close();
+    throw err;
+  }
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   process.stdout.write(
-    `hubspoke is up in ${secs}s: API server at ${cp.server.address}, data in ${dataDir}\n\n` +
-      `  export KUBECONFIG=${cp.kubeconfigPath}\n  kubectl get namespaces\n\nPress Ctrl-C to stop.\n`
+    `hubspoke is up in ${secs}s: API server at ${cp.server.address}, node ${node.kubelet.options.nodeName}, ` +
+      `data in ${dataDir}\n\n` +
+      `  export KUBECONFIG=${cp.kubeconfigPath}\n  kubectl get nodes\n\nPress Ctrl-C to stop.\n`
   );
   await waitForSignal();
-  process.stdout.write('stopping…\n');
+  // As after a kubelet restart, the node's pods keep running and the next `up` on this data dir adopts them.
+  process.stdout.write("stopping… (the node's pods keep running; the next `up` adopts them)\n");
+  await node.stop();
+  admin.close();
   await cp.close();
 }
