@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
@@ -109,6 +109,21 @@ test('a kubelet behind a TLS relay with a self-signed certificate is refused; --
     /kubelet of node "mitm" at 127\.0\.0\.1:\d+: tls: failed to verify certificate: x509: certificate signed by unknown authority/
   );
   assert.equal(relayed, 0, 'the handshake failed, so nothing reached the kubelet');
+
+  // A kubelet that accepts the connection and never answers: a 504 within --kubelet-timeout, not a hang.
+  const held: Socket[] = [];
+  const silent = createServer((sock) => void held.push(sock));
+  const silentPort = await listen(silent);
+  t.after(() => {
+    for (const h of held) h.destroy();
+    silent.close();
+  });
+  await fakeNode(cp, 'silent', silentPort);
+  const started = Date.now();
+  const hang = await k(['get', '--raw', '/api/v1/nodes/silent/proxy/healthz']);
+  assert.notEqual(hang.code, 0);
+  assert.match(hang.stderr, /kubelet of node "silent" at 127\.0\.0\.1:\d+: tls: handshake timeout/);
+  assert.ok(Date.now() - started < 10_000);
 
   // The same through a server that skips verification: the log arrives, and the skip is logged.
   const warnings: string[] = [];
