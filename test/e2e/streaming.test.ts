@@ -235,6 +235,37 @@ test('logs, exec, port-forward, nodes/proxy and pods/proxy through a real kubele
   );
 
   const k33 = kubectl(33, cp.kubeconfigPath);
+  // logs -f: each line arrives as it is written, and kubectl ends when the container does.
+  const admin2 = adminClient(cp);
+  await admin2.request('POST', '/api/v1/namespaces/default/pods', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'ticker' },
+    spec: {
+      nodeName: 'node-1',
+      restartPolicy: 'Never',
+      containers: [{ name: 'c', image: 'host', command: ['sh', '-c', 'echo a; sleep 3; echo b'] }],
+    },
+  });
+  admin2.close();
+  await eventually(
+    'ticker has a log',
+    async () => ((await k33(['logs', 'ticker'])).stdout.startsWith('a') ? true : undefined),
+    30_000
+  );
+  const follow = k33.spawn(['logs', '-f', 'ticker']);
+  t.after(() => void follow.kill('SIGKILL'));
+  const seen: { line: string; at: number }[] = [];
+  follow.stdout!.on('data', (d: Buffer) => {
+    for (const line of d.toString().split('\n').filter(Boolean)) seen.push({ line, at: Date.now() });
+  });
+  const code = await new Promise<number | null>((r) => follow.once('close', r));
+  assert.equal(code, 0);
+  assert.deepEqual(
+    seen.map((x) => x.line),
+    ['a', 'b']
+  );
+  assert.ok(seen[1]!.at - seen[0]!.at > 500, 'b arrived after a, as written');
   assert.equal(await k33.ok(['get', '--raw', '/api/v1/nodes/node-1/proxy/healthz']), 'ok');
   assert.match(await k33.ok(['get', '--raw', '/api/v1/nodes/node-1/proxy/metrics']), /# TYPE/);
   assert.equal(await k33.ok(['get', '--raw', `/api/v1/namespaces/default/pods/web:${port}/proxy/x?y=1`]), 'hi /x?y=1');
