@@ -88,7 +88,11 @@ export interface ApiServerOptions {
   kubeletCertificateAuthority?: string;
   /** --kubelet-insecure-skip-tls-verify: do not verify kubelets' serving certificates (warned at start and on every use). @default false */
   kubeletInsecureSkipTLSVerify?: boolean;
-  /** --kubelet-preferred-address-types. @default Hostname, InternalDNS, InternalIP, ExternalDNS, ExternalIP */
+  /**
+   * --kubelet-preferred-address-types. @default InternalIP, ExternalIP, Hostname (kubeadm's order, not
+   * kube-apiserver's Hostname-first one: a host name can resolve to an address the node never reported, and
+   * `hubspoke up` must dial only loopback)
+   */
   kubeletPreferredAddressTypes?: string[];
   /** --kubelet-timeout: how long a dial (TCP and TLS) to a kubelet, pod or service may take. @default 5000 */
   kubeletTimeoutMs?: number;
@@ -174,7 +178,7 @@ export function completeApiServerOptions(o: ApiServerOptions): CompletedApiServe
     kubeletInsecureSkipTLSVerify: o.kubeletInsecureSkipTLSVerify ?? false,
     kubeletPreferredAddressTypes: o.kubeletPreferredAddressTypes?.length
       ? o.kubeletPreferredAddressTypes
-      : ['Hostname', 'InternalDNS', 'InternalIP', 'ExternalDNS', 'ExternalIP'],
+      : ['InternalIP', 'ExternalIP', 'Hostname'],
     kubeletTimeoutMs: o.kubeletTimeoutMs ?? 5_000,
     proxyCAFile: o.proxyCAFile,
     watchCacheSize: o.watchCacheSize ?? 1000,

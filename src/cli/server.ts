@@ -113,7 +113,7 @@ export const serverFlags = {
   'kubelet-preferred-address-types': {
     type: 'string',
     help: 'List of the preferred NodeAddressTypes to use for kubelet connections.',
-    default: 'Hostname,InternalDNS,InternalIP,ExternalDNS,ExternalIP',
+    default: 'InternalIP,ExternalIP,Hostname',
   },
   'kubelet-timeout': { type: 'string', help: 'Timeout for dialling kubelets, pods and services.', default: '5s' },
   'proxy-ca-file': {
