@@ -7,6 +7,7 @@ import { validateAdmissionPlugins } from './admission/index.js';
 import { defaultTLSCipherSuites, validateTLSCipherSuites } from './tls-ciphers.js';
 import { defaultAuthorizationModes, validateAuthorizationModes } from './authz/modes.js';
 import { parseIPv4CIDR } from './registry/allocator.js';
+import { defaultPreferredAddressTypes } from './proxy/location.js';
 import { defaultServiceAccountIssuer } from './authn/serviceaccount-token.js';
 
 export interface ApiServerOptions {
@@ -88,11 +89,7 @@ export interface ApiServerOptions {
   kubeletCertificateAuthority?: string;
   /** --kubelet-insecure-skip-tls-verify: do not verify kubelets' serving certificates (warned at start and on every use). @default false */
   kubeletInsecureSkipTLSVerify?: boolean;
-  /**
-   * --kubelet-preferred-address-types. @default InternalIP, ExternalIP, Hostname (kubeadm's order, not
-   * kube-apiserver's Hostname-first one: a host name can resolve to an address the node never reported, and
-   * `hubspoke up` must dial only loopback)
-   */
+  /** --kubelet-preferred-address-types. @default InternalIP, ExternalIP, Hostname (see proxy/location.ts) */
   kubeletPreferredAddressTypes?: string[];
   /** --kubelet-timeout: how long a dial (TCP and TLS) to a kubelet, pod or service may take. @default 5000 */
   kubeletTimeoutMs?: number;
@@ -178,7 +175,7 @@ export function completeApiServerOptions(o: ApiServerOptions): CompletedApiServe
     kubeletInsecureSkipTLSVerify: o.kubeletInsecureSkipTLSVerify ?? false,
     kubeletPreferredAddressTypes: o.kubeletPreferredAddressTypes?.length
       ? o.kubeletPreferredAddressTypes
-      : ['InternalIP', 'ExternalIP', 'Hostname'],
+      : defaultPreferredAddressTypes,
     kubeletTimeoutMs: o.kubeletTimeoutMs ?? 5_000,
     proxyCAFile: o.proxyCAFile,
     watchCacheSize: o.watchCacheSize ?? 1000,

@@ -33,8 +33,8 @@ test('node address: first address in preference order, kubelet port from daemonE
       daemonEndpoints: { kubeletEndpoint: { Port: 10251 } },
     },
   };
-  assert.deepEqual(nodeAddress(node, defaultPreferredAddressTypes), { host: 'n1', port: 10251 });
-  assert.deepEqual(nodeAddress(node, ['ExternalIP', 'InternalIP']), { host: '10.0.0.5', port: 10251 });
+  assert.deepEqual(nodeAddress(node, defaultPreferredAddressTypes), { host: '10.0.0.5', port: 10251 });
+  assert.deepEqual(nodeAddress(node, ['Hostname', 'InternalIP']), { host: 'n1', port: 10251 });
   assert.deepEqual(
     nodeAddress({ status: { addresses: [{ type: 'InternalIP', address: '10.0.0.5' }] } }, ['InternalIP']),
     {

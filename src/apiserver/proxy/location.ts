@@ -6,7 +6,8 @@ import type { Endpoints, Node, Pod, Service } from 'kubernetes-types/core/v1.js'
 import type { StatusError } from '../../api/errors.js';
 import { newBadRequest, newServiceUnavailable } from '../../api/errors.js';
 
-export const defaultPreferredAddressTypes = ['Hostname', 'InternalDNS', 'InternalIP', 'ExternalDNS', 'ExternalIP'];
+/** kubeadm's order, not kube-apiserver's Hostname-first one: a host name may resolve to an address the node never reported. */
+export const defaultPreferredAddressTypes = ['InternalIP', 'ExternalIP', 'Hostname'];
 export const defaultKubeletPort = 10250;
 
 export interface SchemeNamePort {
