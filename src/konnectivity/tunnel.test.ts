@@ -66,14 +66,14 @@ async function setup(t: TestContext) {
     echo.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const agent = (agentID: string, identifiers: string, token = 'good-token') => {
+  const agent = (agentID: string, identifiers: string, token = 'good-token', allow = [`127.0.0.1:${echoPort}`]) => {
     const a = new ProxyAgent({
       serverAddress: `127.0.0.1:${agentPort}`,
       caCert: ca.cert,
       agentID,
       agentIdentifiers: identifiers,
       token: () => token,
-      allow: allowList([`127.0.0.1:${echoPort}`]),
+      allow: allowList(allow),
     });
     t.after(() => a.close());
     return a;
@@ -187,4 +187,76 @@ test('dials route by agent identifiers; killing the agent fails its pending dial
     type: PacketType.DIAL_RSP,
     dialResponse: { error: 'agent node2 disconnected', connectID: 0n, random },
   });
+});
+
+test('1 MiB echoes intact; the endpoint closing sends an unsolicited CLOSE_RSP', async (t) => {
+  const { agent, frontend, echoPort } = await setup(t);
+  const bye = createServer((s) => s.end('bye'));
+  const byePort = await listen(bye);
+  t.after(() => bye.close());
+  await agent('node1', 'ipv4=127.0.0.1', 'good-token', [`127.0.0.1:${echoPort}`, `127.0.0.1:${byePort}`]).connect();
+
+  const a = frontend();
+  a.stream.write({
+    type: PacketType.DIAL_REQ,
+    dialRequest: { protocol: 'tcp', address: `127.0.0.1:${echoPort}`, random: 1n },
+  });
+  const rsp = await a.next();
+  assert.equal(rsp.type, PacketType.DIAL_RSP);
+  if (rsp.type !== PacketType.DIAL_RSP) return;
+  const connectID = rsp.dialResponse.connectID;
+  const sent = Buffer.alloc(1 << 20);
+  for (let i = 0; i < sent.length; i++) sent[i] = (i * 7) & 0xff;
+  for (let off = 0; off < sent.length; off += 16384) {
+    a.stream.write({ type: PacketType.DATA, data: { connectID, error: '', data: sent.subarray(off, off + 16384) } });
+  }
+  const chunks: Buffer[] = [];
+  let got = 0;
+  while (got < sent.length) {
+    const p = await a.next();
+    assert.equal(p.type, PacketType.DATA);
+    if (p.type !== PacketType.DATA) return;
+    chunks.push(p.data.data);
+    got += p.data.data.length;
+  }
+  assert.ok(Buffer.concat(chunks).equals(sent));
+
+  const b = frontend();
+  b.stream.write({
+    type: PacketType.DIAL_REQ,
+    dialRequest: { protocol: 'tcp', address: `127.0.0.1:${byePort}`, random: 2n },
+  });
+  const rspB = await b.next();
+  assert.equal(rspB.type, PacketType.DIAL_RSP);
+  if (rspB.type !== PacketType.DIAL_RSP) return;
+  const idB = rspB.dialResponse.connectID;
+  assert.deepEqual(await b.next(), {
+    type: PacketType.DATA,
+    data: { connectID: idB, error: '', data: Buffer.from('bye') },
+  });
+  assert.deepEqual(await b.next(), { type: PacketType.CLOSE_RSP, closeResponse: { error: '', connectID: idB } });
+});
+
+test('a frontend that goes away closes its endpoint connection on the node', async (t) => {
+  const { agent, frontend } = await setup(t);
+  let endpointClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (endpointClosed = resolve));
+  const sink = createServer((s) => {
+    s.on('close', endpointClosed);
+    s.on('error', () => {});
+  });
+  const sinkPort = await listen(sink);
+  t.after(() => sink.close());
+  await agent('node1', 'ipv4=127.0.0.1', 'good-token', [`127.0.0.1:${sinkPort}`]).connect();
+  const { stream, next } = frontend();
+  stream.write({
+    type: PacketType.DIAL_REQ,
+    dialRequest: { protocol: 'tcp', address: `127.0.0.1:${sinkPort}`, random: 3n },
+  });
+  assert.equal((await next()).type, PacketType.DIAL_RSP);
+  stream.cancel();
+  await Promise.race([
+    closed,
+    new Promise((_, reject) => setTimeout(() => reject(new Error('endpoint socket still open')), 3000)),
+  ]);
 });

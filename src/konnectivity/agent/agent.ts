@@ -47,6 +47,7 @@ export class ProxyAgent {
   private readonly endpoints = new Map<bigint, Endpoint>();
   /** random → the socket still dialling, so DIAL_CLS can abort it. */
   private readonly dialing = new Map<bigint, Socket>();
+  private readonly paused = new Set<Socket>();
 
   constructor(private readonly options: ProxyAgentOptions) {
     this.log = options.log ?? silentLogger;
@@ -82,6 +83,10 @@ export class ProxyAgent {
         resolve({ serverID: String(serverID[0]), serverCount });
       });
       stream.on('data', (p: Packet) => this.fromServer(p));
+      stream.on('drain', () => {
+        for (const socket of this.paused) socket.resume();
+        this.paused.clear();
+      });
       stream.on('error', (err: grpc.ServiceError) => {
         if (!ready)
           reject(new Error(`connect to konnectivity server ${o.serverAddress}: ${err.details || err.message}`));
@@ -105,12 +110,14 @@ export class ProxyAgent {
       e.socket.destroy();
     }
     this.endpoints.clear();
+    this.paused.clear();
     this.client?.close();
   }
 
-  private send(p: Packet): void {
+  /** @returns false when the stream's buffer is full (the caller should stop reading until `drain`). */
+  private send(p: Packet): boolean {
     const s = this.stream;
-    if (s && !s.writableEnded && !s.destroyed) s.write(p);
+    return s !== undefined && !s.writableEnded && !s.destroyed && s.write(p);
   }
 
   private fromServer(p: Packet): void {
@@ -180,9 +187,12 @@ export class ProxyAgent {
       this.dialing.delete(random);
       this.endpoints.set(connectID, { socket, closed: false });
       this.send({ type: PacketType.DIAL_RSP, dialResponse: { random, connectID, error: '' } });
-      socket.on('data', (chunk: Buffer) =>
-        this.send({ type: PacketType.DATA, data: { connectID, error: '', data: chunk } })
-      );
+      // Bounded: a socket whose DATA the stream cannot take yet stops being read until the stream drains.
+      socket.on('data', (chunk: Buffer) => {
+        if (this.send({ type: PacketType.DATA, data: { connectID, error: '', data: chunk } })) return;
+        socket.pause();
+        this.paused.add(socket);
+      });
       // Remote EOF or error ends the whole connection: an unsolicited CLOSE_RSP tells the server.
       socket.on('error', () => this.closeEndpoint(connectID));
       socket.on('close', () => this.closeEndpoint(connectID));
@@ -195,6 +205,7 @@ export class ProxyAgent {
     if (!e || e.closed) return;
     e.closed = true;
     this.endpoints.delete(connectID);
+    this.paused.delete(e.socket);
     this.send({ type: PacketType.CLOSE_RSP, closeResponse: { connectID, error: '' } });
     e.socket.destroy();
   }
