@@ -3,6 +3,7 @@ import { runServer } from './server.js';
 import { runUp } from './up.js';
 import { runKubelet } from './kubelet.js';
 import { runAgent } from './agent.js';
+import { runKubeProxy } from './kube-proxy.js';
 import { runKubeconfig } from './kubeconfig.js';
 import { runToken } from './token.js';
 import { UsageError } from './flags.js';
@@ -19,6 +20,7 @@ const commands: Record<string, { summary: string; run: (argv: string[]) => Promi
     summary: 'Join this node with a bootstrap token (hubspoke token create prints the command) and run its kubelet',
     run: runAgent,
   },
+  'kube-proxy': { summary: 'Run the Service proxy alone (kube-proxy flags; userspace mode)', run: runKubeProxy },
   token: { summary: 'Create, list and delete bootstrap tokens that nodes join with', run: runToken },
   kubeconfig: { summary: 'Issue a client-certificate kubeconfig signed by the cluster CA', run: runKubeconfig },
 };

@@ -3,8 +3,10 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KubeClient } from '../lib/kube-client.js';
 import { newLogger } from '../lib/log.js';
+import { issueCertificate } from '../pki/index.js';
 import { parseFlags } from './flags.js';
 import { startControlPlane, waitForSignal } from './control-plane.js';
+import { startUserspaceProxy } from './kube-proxy.js';
 import { startLocalNode, waitForNodeReady } from './local-node.js';
 import { apiServerOptionsFromFlags } from './server.js';
 
@@ -55,6 +57,7 @@ export async function runUp(argv: string[]): Promise<void> {
     userAgent: 'hubspoke-up',
   });
   let node;
+  let stopProxy: (() => Promise<void>) | undefined;
   try {
     node = await startLocalNode({
       server: cp.server.address,
@@ -65,11 +68,29 @@ export async function runUp(argv: string[]): Promise<void> {
       port: f['kubelet-port']!,
       log,
     });
+    // kube-proxy in userspace mode with its own identity: the ClusterIPs are in 127/8, so no firewall is touched.
+    const proxyCert = await issueCertificate({
+      ca,
+      commonName: 'system:kube-proxy',
+      usages: ['client'],
+      validityMs: 365 * 24 * 3600 * 1000,
+    });
+    stopProxy = startUserspaceProxy(
+      new KubeClient({
+        server: cp.server.address,
+        caPem: ca.cert,
+        certPem: proxyCert.cert,
+        keyPem: proxyCert.key,
+        userAgent: 'kube-proxy/v1.33.0-hubspoke',
+      }),
+      log.child({ component: 'kube-proxy' })
+    );
     const name = node.kubelet.options.nodeName;
     await waitForNodeReady(admin, name, (ms) =>
       process.stderr.write(`waiting for node ${name} to be Ready… ${Math.round(ms / 1000)}s\n`)
     );
   } catch (err) {
+    await stopProxy?.();
     await node?.stop();
     admin.close();
     await cp.close();
@@ -84,6 +105,7 @@ export async function runUp(argv: string[]): Promise<void> {
   await waitForSignal();
   // As after a kubelet restart, the node's pods keep running and the next `up` on this data dir adopts them.
   process.stdout.write("stopping… (the node's pods keep running; the next `up` adopts them)\n");
+  await stopProxy();
   await node.stop();
   admin.close();
   await cp.close();

@@ -111,7 +111,7 @@ async function poll<T>(what: string, timeoutMs: number, f: () => Promise<T | und
 const podManifest = (name: string, port: number, extra: string): string => `
 apiVersion: v1
 kind: Pod
-metadata: { name: ${name} }
+metadata: { name: ${name}, labels: { app: web } }
 spec:
   terminationGracePeriodSeconds: 2
   ${extra}
@@ -120,7 +120,9 @@ spec:
     image: python:3
     # env first, for the environment check; then the server. As pid 1 it ignores SIGTERM, so deletion waits
     # out the grace period before the SIGKILL.
-    command: [sh, -c, 'env; exec python3 -m http.server ${port} --bind 127.0.0.1']
+    # /who names the pod, for telling the Service's backends apart.
+    command: [sh, -c, 'env; echo ${name} > /tmp/who; cd /tmp; exec python3 -m http.server ${port} --bind 127.0.0.1']
+    ports: [{ name: http, containerPort: ${port} }]
     readinessProbe:
       httpGet: { port: ${port}, path: / }
       periodSeconds: 1
@@ -200,6 +202,25 @@ test('hubspoke up: a local node, pods on it, Ctrl-C, and a second up on the same
   assert.match(quietEnv, /^KUBERNETES_SERVICE_HOST=/m);
   assert.doesNotMatch(quietEnv, /^MY_SVC_/m);
 
+  // kube-proxy (userspace): the Service's ClusterIP (in 127/8) reaches both pods, by the named target port.
+  await k.ok(['apply', '-f', '-'], {
+    stdin:
+      'apiVersion: v1\nkind: Service\nmetadata: { name: web-svc }\n' +
+      'spec: { selector: { app: web }, ports: [{ port: 80, targetPort: http }] }\n',
+  });
+  const webSvcIP = await k.ok(['get', 'service', 'web-svc', '-o', 'jsonpath={.spec.clusterIP}']);
+  const who = async (): Promise<string> =>
+    fetch(`http://${webSvcIP}/who`).then(
+      async (r) => (await r.text()).trim(),
+      (err: Error) => `error: ${err.message}`
+    );
+  const backends = await poll('both pods behind the ClusterIP', 10_000, async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) seen.add(await who());
+    return seen.has('web') && seen.has('quiet') ? seen : undefined;
+  });
+  assert.deepEqual([...backends].sort(), ['quiet', 'web']);
+
   // Deletion honours the grace period: SIGTERM is ignored, so it takes the 2 s before the SIGKILL.
   const webPids = await containerPids(dataDir);
   const deleting = Date.now();
@@ -207,6 +228,9 @@ test('hubspoke up: a local node, pods on it, Ctrl-C, and a second up on the same
   const deleteMs = Date.now() - deleting;
   assert.ok(deleteMs >= 2000 && deleteMs < 8000, `delete took ${deleteMs} ms with a 2 s grace period`);
   await assert.rejects(fetch(`http://127.0.0.1:${webPort}/`));
+  // …and the Service's traffic continues, to the pod that is left.
+  await poll('web out of the EndpointSlice', 5000, async () => ((await who()) === 'quiet' ? true : undefined));
+  for (let i = 0; i < 4; i++) assert.equal(await who(), 'quiet');
 
   // Ctrl-C: exit 0; the up process is gone, web's processes are gone, quiet's keep running (the kubelet's design).
   const quietPids = (await containerPids(dataDir)).filter((p) => alive(p));
