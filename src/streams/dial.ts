@@ -61,9 +61,9 @@ export function dialSpdyUpgrade(
   return new Promise((resolve, reject) => {
     const req = request(target, {
       method: 'POST',
-      agent: false,
+      // With `agent: false` Node makes a fresh Agent and ignores `createConnection`: only set it without one.
+      ...(options.createConnection ? { createConnection: options.createConnection } : { agent: false }),
       ...options.tls,
-      createConnection: options.createConnection,
       headers: {
         ...options.headers,
         'Content-Length': '0',
