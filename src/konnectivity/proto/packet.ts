@@ -56,7 +56,9 @@ export type Packet =
   | { type: typeof PacketType.DIAL_CLS; closeDial: CloseDial }
   | { type: typeof PacketType.DRAIN };
 
-const protoDir = fileURLToPath(new URL('.', import.meta.url));
+// tsc does not copy .proto files into dist/, so both the source (src/konnectivity/proto) and the built module
+// (dist/konnectivity/proto) load them from the source tree, which ships with the package.
+const protoDir = fileURLToPath(new URL('../../../src/konnectivity/proto/', import.meta.url));
 // keepCase: proto-loader would otherwise camel-case `connectID` to `connectId`. longs: String keeps int64 exact
 // (decimal strings, converted to bigint below). defaults: false so an absent field reads as absent, like proto3.
 const definition = protoLoader.loadSync(['client.proto', 'agent.proto'], {
