@@ -10,6 +10,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { request as httpsRequest } from 'node:https';
+import { loadKubeconfig } from '../../src/lib/kubeconfig.js';
 import { kubectl } from '../framework/kubectl.js';
 
 const nodeName = 'up-test-node';
@@ -194,6 +196,18 @@ test('hubspoke up: a local node, pods on it, Ctrl-C, and a second up on the same
     `MY_SVC_PORT_8080_TCP=tcp://${svcIP}:8080`,
   ])
     assert.match(env, new RegExp(`^${line.replace(/[.]/g, '\\.')}$`, 'm'), `${line} in\n${env}`);
+
+  // The kubernetes VIP through kube-proxy: TLS to the API server, verified with the cluster CA for the ClusterIP.
+  const { caPem } = await loadKubeconfig(kubeconfigPath);
+  const vipStatus = await new Promise<number>((resolve, reject) =>
+    httpsRequest({ host: kubernetesIP, port: 443, path: '/version', ca: caPem }, (r) => {
+      r.resume();
+      resolve(r.statusCode ?? 0);
+    })
+      .on('error', reject)
+      .end()
+  );
+  assert.equal(vipStatus, 401, 'anonymous is off: the API server answered through the VIP');
 
   // enableServiceLinks: false → only the kubernetes Service's variables. This pod outlives `up`.
   await k.ok(['apply', '-f', '-'], { stdin: podManifest('quiet', quietPort, 'enableServiceLinks: false') });
