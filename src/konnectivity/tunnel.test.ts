@@ -42,6 +42,7 @@ async function setup(t: TestContext) {
   const tls = await issueCertificate({
     ca,
     commonName: 'konnectivity-server',
+    dnsNames: ['konnectivity-server'],
     ipAddresses: ['127.0.0.1'],
     usages: ['server'],
     validityMs: 3_600_000,
@@ -70,6 +71,7 @@ async function setup(t: TestContext) {
     const a = new ProxyAgent({
       serverAddress: `127.0.0.1:${agentPort}`,
       caCert: ca.cert,
+      serverName: 'konnectivity-server',
       agentID,
       agentIdentifiers: identifiers,
       token: () => token,
@@ -160,7 +162,9 @@ test('dials route by agent identifiers; killing the agent fails its pending dial
   const { agent, frontend, ca, agentPort, clients } = await setup(t);
   await agent('node1', 'host=node1&ipv4=127.0.0.1').connect();
   // node2's agent is a bare stream that takes DIAL_REQs and never answers, so the dial stays pending.
-  const node2 = new AgentServiceClient(`127.0.0.1:${agentPort}`, grpc.credentials.createSsl(Buffer.from(ca.cert)));
+  const node2 = new AgentServiceClient(`127.0.0.1:${agentPort}`, grpc.credentials.createSsl(Buffer.from(ca.cert)), {
+    'grpc.ssl_target_name_override': 'konnectivity-server',
+  });
   clients.push(node2);
   const md = new grpc.Metadata();
   md.set('agentid', 'node2');
