@@ -31,6 +31,36 @@ test('service links for the kubernetes Service', () => {
   });
 });
 
+test('service links: upstream names (upper case, - → _), every port, the first as the default', () => {
+  const env = serviceEnv([
+    {
+      metadata: { name: 'my-svc' },
+      spec: {
+        clusterIP: '10.96.3.4',
+        ports: [
+          { name: 'http-alt', port: 8080, protocol: 'TCP' },
+          { name: 'dns', port: 53, protocol: 'UDP' },
+        ],
+      },
+    },
+  ]);
+  assert.deepEqual(env, {
+    MY_SVC_SERVICE_HOST: '10.96.3.4',
+    MY_SVC_SERVICE_PORT: '8080',
+    MY_SVC_SERVICE_PORT_HTTP_ALT: '8080',
+    MY_SVC_SERVICE_PORT_DNS: '53',
+    MY_SVC_PORT: 'tcp://10.96.3.4:8080',
+    MY_SVC_PORT_8080_TCP: 'tcp://10.96.3.4:8080',
+    MY_SVC_PORT_8080_TCP_PROTO: 'tcp',
+    MY_SVC_PORT_8080_TCP_PORT: '8080',
+    MY_SVC_PORT_8080_TCP_ADDR: '10.96.3.4',
+    MY_SVC_PORT_53_UDP: 'udp://10.96.3.4:53',
+    MY_SVC_PORT_53_UDP_PROTO: 'udp',
+    MY_SVC_PORT_53_UDP_PORT: '53',
+    MY_SVC_PORT_53_UDP_ADDR: '10.96.3.4',
+  });
+});
+
 test('env with fieldRef, resourceFieldRef, configMap and secret refs, envFrom, then command expansion', async () => {
   const objects: Record<string, unknown> = {
     '/api/v1/namespaces/ns/configmaps/cm': { data: { color: 'blue', 'bad key': 'x' } },
