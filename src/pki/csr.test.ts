@@ -50,6 +50,8 @@ describe('csr', () => {
         organizations: ['system:nodes'],
         dnsNames: ['node-1'],
         ipAddresses: ['10.0.0.5', '::1'],
+        emailAddresses: [],
+        uris: [],
         publicKeyPem: undefined,
         signatureValid: true,
         keyAlgorithm: 'ECDSA-P256',
