@@ -1,5 +1,6 @@
 // The API server: HTTPS only (TLS 1.2+, HTTP/2 by ALPN with HTTP/1.1 kept for upgrades), one filter chain, the
 // registry over the Store. Lifecycle as upstream's: complete options → build → bootstrap → serve → drain.
+import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
@@ -85,7 +86,8 @@ export interface ApiServerDeps {
 
 export class ApiServer {
   readonly #server: Http2SecureServer;
-  readonly #shutdown = new AbortController();
+  /** Every in-flight request listens on it (one listener each, removed when the response closes). */
+  readonly #shutdown = unlimitedListeners(new AbortController());
   /** What must be loaded before the server is ready: the RBAC caches and the Node authorizer's graph. */
   readonly #caches: { synced(): Promise<void> }[];
   readonly #sockets = new Set<TLSSocket>();
@@ -437,4 +439,9 @@ export class ApiServer {
       });
     });
   }
+}
+
+function unlimitedListeners(c: AbortController): AbortController {
+  setMaxListeners(0, c.signal);
+  return c;
 }
