@@ -222,10 +222,10 @@ const subcommands: Record<string, (argv: string[]) => Promise<void>> = {
 
 export async function runToken(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
+  const usage =
+    "Usage: hubspoke token create|list|delete [flags]\nRun 'hubspoke token <command> --help' for its flags.";
+  if (sub === '-h' || sub === '--help' || sub === 'help') return void process.stdout.write(`${usage}\n`);
   const run = sub ? subcommands[sub] : undefined;
-  if (!run)
-    throw new UsageError(
-      `${sub ? `error: unknown command "${sub}" for "hubspoke token"\n` : ''}Usage: hubspoke token create|list|delete [flags]`
-    );
+  if (!run) throw new UsageError(`${sub ? `error: unknown command "${sub}" for "hubspoke token"\n` : ''}${usage}`);
   await run(rest);
 }
