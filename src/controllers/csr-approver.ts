@@ -10,7 +10,6 @@
 // named in the subject (`system:node:<n>` in `system:nodes`) and every SAN is that node's name or one of the
 // addresses in its Node's status (docs/paths.md says why). Anything else stays pending, as upstream.
 import { isIP } from 'node:net';
-import { isNotFound } from '../api/errors.js';
 import type { KubeClient } from '../lib/kube-client.js';
 import type { Logger } from '../lib/log.js';
 import { canonicalIP, type CSRInfo } from '../pki/index.js';
@@ -188,25 +187,13 @@ export function runCSRApprover(
   signal: AbortSignal,
   deps: ApproverDeps = {
     review: subjectAccessReviewer(client),
-    getNode: async (name) => {
-      try {
-        return await client.get<NodeLike>(`/api/v1/nodes/${encodeURIComponent(name)}`);
-      } catch (err) {
-        if (isNotFound(err)) return undefined;
-        throw err;
-      }
-    },
+    getNode: (name) => client.getOptional<NodeLike>(`/api/v1/nodes/${encodeURIComponent(name)}`),
   }
 ): Promise<void> {
   const queue = new WorkQueue(
     async (name) => {
-      let csr: CertificateSigningRequest;
-      try {
-        csr = await client.get<CertificateSigningRequest>(`${csrPath}/${encodeURIComponent(name)}`);
-      } catch (err) {
-        if (isNotFound(err)) return;
-        throw err;
-      }
+      const csr = await client.getOptional<CertificateSigningRequest>(`${csrPath}/${encodeURIComponent(name)}`);
+      if (!csr) return;
       const decision = await decideApproval(csr, deps);
       if ('pending' in decision) {
         log.debug({ csr: name, why: decision.pending }, 'not auto-approving');

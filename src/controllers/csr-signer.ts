@@ -74,13 +74,8 @@ const csrPath = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 export function runCSRSigner(client: KubeClient, log: Logger, signal: AbortSignal, cfg: SignerConfig): Promise<void> {
   const queue = new WorkQueue(
     async (name) => {
-      let csr: CertificateSigningRequest;
-      try {
-        csr = await client.get<CertificateSigningRequest>(`${csrPath}/${encodeURIComponent(name)}`);
-      } catch (err) {
-        if (isNotFound(err)) return;
-        throw err;
-      }
+      const csr = await client.getOptional<CertificateSigningRequest>(`${csrPath}/${encodeURIComponent(name)}`);
+      if (!csr) return;
       const result = await signRequest(csr, cfg);
       if (!result) return;
       const status = { ...csr.status, conditions: [...(csr.status?.conditions ?? [])] };

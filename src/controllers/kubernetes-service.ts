@@ -8,7 +8,7 @@
 // still ahead, each giving its address and port in the hubspoke.io/advertise-address and hubspoke.io/secure-port
 // annotations. With no live lease the local server, given at start-up, stands in for them.
 import { isIP } from 'node:net';
-import { isAlreadyExists, isConflict, isNotFound } from '../api/errors.js';
+import { isAlreadyExists, isConflict } from '../api/errors.js';
 import { jsonEqual } from '../api/meta.js';
 import type { KubeClient } from '../lib/kube-client.js';
 import type { Logger } from '../lib/log.js';
@@ -90,15 +90,6 @@ export function endpointSliceFor(subsets: ReturnType<typeof endpointSubsets>) {
 
 type Obj = Record<string, any>;
 
-async function getOptional(client: KubeClient, path: string): Promise<Obj | undefined> {
-  try {
-    return await client.get<Obj>(path);
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
 /** Creates `desired` at `collection`, or updates the live object when `differs` says it has drifted. */
 async function ensure(
   client: KubeClient,
@@ -106,7 +97,7 @@ async function ensure(
   desired: Obj,
   differs: (live: Obj) => Obj | undefined
 ): Promise<boolean> {
-  const live = await getOptional(client, `${collection}/${desired.metadata.name}`);
+  const live = await client.getOptional<Obj>(`${collection}/${desired.metadata.name}`);
   if (!live) {
     await client.request('POST', collection, desired);
     return true;
@@ -173,7 +164,7 @@ export function runKubernetesServiceController(
 
     const slice = endpointSliceFor(subsets);
     const slices = '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices';
-    const live = await getOptional(client, `${slices}/kubernetes`);
+    const live = await client.getOptional<Obj>(`${slices}/kubernetes`);
     // addressType is immutable: a change of family means a new slice (as upstream).
     if (live && live.addressType !== slice.addressType) await client.request('DELETE', `${slices}/kubernetes`);
     if (

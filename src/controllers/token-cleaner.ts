@@ -32,13 +32,8 @@ export function msUntilExpiry(secret: Secret, now = Date.now()): number | undefi
 export function runTokenCleaner(client: KubeClient, log: Logger, signal: AbortSignal): Promise<void> {
   const queue = new WorkQueue(
     async (name): Promise<void> => {
-      let secret: Secret;
-      try {
-        secret = await client.get<Secret>(`${secretsPath}/${encodeURIComponent(name)}`);
-      } catch (err) {
-        if (isNotFound(err)) return;
-        throw err;
-      }
+      const secret = await client.getOptional<Secret>(`${secretsPath}/${encodeURIComponent(name)}`);
+      if (!secret) return;
       const left = msUntilExpiry(secret);
       if (left === undefined) return;
       if (left > 0) return queue.add(name, Math.min(left, maxTimerMs));

@@ -3,7 +3,7 @@
 // Smaller and faster to start than @kubernetes/client-node, which only the tests use as an independent client.
 import { Agent, request } from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { StatusError, type StatusReason } from '../api/errors.js';
+import { isNotFound, StatusError, type StatusReason } from '../api/errors.js';
 
 export interface ClientConfig {
   /** `https://127.0.0.1:6443` */
@@ -87,6 +87,16 @@ export class KubeClient {
 
   get<T = any>(path: string): Promise<T> {
     return this.request<T>('GET', path);
+  }
+
+  /** GET, with `undefined` for 404 NotFound (the object is gone: usually nothing left to do). */
+  async getOptional<T = any>(path: string): Promise<T | undefined> {
+    try {
+      return await this.get<T>(path);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 
   /** Streams watch events until the server ends the watch or `signal` aborts. */
