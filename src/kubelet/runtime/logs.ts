@@ -2,7 +2,7 @@
 // at `<pod-logs-dir>/<ns>_<pod>_<uid>/<container>/<restartCount>.log`, rotated by size as the kubelet's
 // container log manager does: the current file is renamed `<n>.log.<timestamp>` and the oldest rotated files
 // beyond `containerLogMaxFiles` are removed.
-import { closeSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export type LogStream = 'stdout' | 'stderr';
@@ -95,7 +95,12 @@ export class CriLogWriter {
 
   #rotate(): void {
     closeSync(this.#fd);
-    renameSync(this.path, `${this.path}.${rotationSuffix()}`);
+    // Two rotations in one millisecond would share a name and the rename would drop the first file: number the
+    // later ones (`.123-1` still sorts after `.123` and before `.124`).
+    const stamped = `${this.path}.${rotationSuffix()}`;
+    let target = stamped;
+    for (let n = 1; existsSync(target); n++) target = `${stamped}-${n}`;
+    renameSync(this.path, target);
     const files = logFilesOf(this.path); // rotated only, now
     for (const old of files.slice(0, Math.max(0, files.length - (this.maxFiles - 1)))) rmSync(old, { force: true });
     this.#fd = openSync(this.path, 'a', 0o640);
