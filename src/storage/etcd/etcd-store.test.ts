@@ -88,7 +88,12 @@ describe('EtcdStore', () => {
       const reading = (async () => {
         for await (const event of fast) if (seen.push(event.kv.modRevision) === 10) break;
       })();
-      for (let i = 0; i < 10; i++) await store.create(`/registry/pods/ns/p${i}`, '{}');
+      // One write at a time, each read by the fast watcher before the next: etcd may batch several events in
+      // one response, and a burst over the limit would overflow any watcher, however fast.
+      for (let i = 0; i < 10; i++) {
+        await store.create(`/registry/pods/ns/p${i}`, '{}');
+        for (let waited = 0; seen.length <= i && waited < 5000; waited += 5) await new Promise((r) => setTimeout(r, 5));
+      }
       await reading;
       assert.deepEqual(
         seen,
