@@ -3,7 +3,8 @@
 // the CRI log file, records pid and exit in state.json, and serves the control socket (attach, signals).
 // Usage: node shim.js <container-dir>
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readlinkSync, rmSync } from 'node:fs';
+import { basename } from 'node:path';
 import { createServer, type Socket } from 'node:net';
 import { constants } from 'node:os';
 import { CriLogWriter, type LogStream } from './logs.js';
@@ -53,17 +54,35 @@ child.stderr!.on('data', (c: Buffer) => {
   output('stderr', c);
 });
 
-// bwrap reports the container's pid on --info-fd once the namespaces exist, before it runs the command.
+// bwrap reports the container's pid on --info-fd once the namespaces exist, before it has set up the mounts and
+// run the command. The container counts as started (and exec may join it) only once that pid runs the command:
+// joining earlier finds a half-built mount namespace.
 let info = '';
+let childPid: number | undefined;
 child.stdio[3]!.on('data', (c: Buffer) => {
   info += c.toString();
   const m = /"child-pid":\s*(\d+)/.exec(info);
-  if (m && state.pid === undefined) {
-    state.pid = Number(m[1]);
-    state.startedAt = new Date().toISOString();
-    record();
+  if (m && childPid === undefined) {
+    childPid = Number(m[1]);
+    void recordStarted(childPid);
   }
 });
+
+async function recordStarted(pid: number): Promise<void> {
+  for (let i = 0; i < 2500 && stillBwrap(pid); i++) await new Promise((r) => setTimeout(r, 2));
+  if (state.pid !== undefined) return; // the command already ran and exited (see 'close')
+  state.pid = pid;
+  state.startedAt = new Date().toISOString();
+  record();
+}
+
+function stillBwrap(pid: number): boolean {
+  try {
+    return basename(readlinkSync(`/proc/${pid}/exe`)) === 'bwrap';
+  } catch {
+    return false; // gone already: its exit is recorded as usual
+  }
+}
 
 const server = createServer((sock) => {
   sock.once('data', (first: Buffer) => {
@@ -100,6 +119,11 @@ const server = createServer((sock) => {
 server.listen(controlSocket(dir));
 
 child.on('close', (code, signal) => {
+  if (state.pid === undefined && childPid !== undefined) {
+    // The sandbox was up: the command ran (or failed to exec) before recordStarted saw it.
+    state.pid = childPid;
+    state.startedAt = new Date().toISOString();
+  }
   state.finishedAt = new Date().toISOString();
   if (state.pid === undefined) {
     state.exitCode = 128;
