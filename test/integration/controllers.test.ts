@@ -8,49 +8,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { isNotFound } from '../../src/api/errors.js';
 import { controllerServiceAccounts } from '../../src/controllers/manager.js';
-import { KubeClient } from '../../src/lib/kube-client.js';
-import { startTestControlPlane, type TestControlPlane } from '../framework/control-plane.js';
+import { adminClient, eventually } from '../framework/api.js';
+import { startTestControlPlane } from '../framework/control-plane.js';
 import { kubectl } from '../framework/kubectl.js';
 
 type Obj = Record<string, any>;
-
-function adminClient(cp: TestControlPlane): KubeClient {
-  const pki = join(cp.dataDir, 'pki');
-  return new KubeClient({
-    server: cp.url,
-    caPem: readFileSync(join(pki, 'ca.crt'), 'utf8'),
-    certPem: readFileSync(join(pki, 'admin.crt'), 'utf8'),
-    keyPem: readFileSync(join(pki, 'admin.key'), 'utf8'),
-  });
-}
-
-/** Polls until `fn` returns a value (not undefined), or fails after `ms`. */
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const getOr = async (c: KubeClient, path: string): Promise<Obj | undefined> => {
-  try {
-    return await c.get<Obj>(path);
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-};
 
 /** An openssl-made CSR PEM (RSA 2048 key) for CN/O. */
 function opensslCSR(subject: string): string {
@@ -80,26 +43,28 @@ test('controllers', async (t) => {
     });
     const sa = '/api/v1/namespaces/ctl/serviceaccounts/default';
     const cm = '/api/v1/namespaces/ctl/configmaps/kube-root-ca.crt';
-    const first = await eventually('default SA', () => getOr(admin, sa));
-    const root = await eventually('kube-root-ca.crt', () => getOr(admin, cm));
+    const first = await eventually('default SA', () => admin.getOptional<Obj>(sa));
+    const root = await eventually('kube-root-ca.crt', () => admin.getOptional<Obj>(cm));
     assert.equal(root.data['ca.crt'], caPem);
     assert.match(root.metadata.annotations['kubernetes.io/description'], /^Contains a CA bundle/);
     // every existing namespace too
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
-      await eventually(`SA in ${ns}`, () => getOr(admin, `/api/v1/namespaces/${ns}/serviceaccounts/default`));
-      await eventually(`CA in ${ns}`, () => getOr(admin, `/api/v1/namespaces/${ns}/configmaps/kube-root-ca.crt`));
+      await eventually(`SA in ${ns}`, () => admin.getOptional<Obj>(`/api/v1/namespaces/${ns}/serviceaccounts/default`));
+      await eventually(`CA in ${ns}`, () =>
+        admin.getOptional<Obj>(`/api/v1/namespaces/${ns}/configmaps/kube-root-ca.crt`)
+      );
     }
 
     await admin.request('DELETE', sa);
     const again = await eventually('default SA re-created', async () => {
-      const o = await getOr(admin, sa);
+      const o = await admin.getOptional<Obj>(sa);
       return o && o.metadata.uid !== first.metadata.uid ? o : undefined;
     });
     assert.equal(again.metadata.name, 'default');
 
     await admin.request('DELETE', cm);
     await eventually('kube-root-ca.crt re-created', async () => {
-      const o = await getOr(admin, cm);
+      const o = await admin.getOptional<Obj>(cm);
       return o && o.metadata.uid !== root.metadata.uid ? o : undefined;
     });
     const live = await admin.get<Obj>(cm);
@@ -204,17 +169,17 @@ test('controllers', async (t) => {
     await admin.request('POST', secrets, secret('soon22', new Date(Date.now() + 2_000).toISOString()));
     await admin.request('POST', secrets, secret('live33', new Date(Date.now() + 3600_000).toISOString()));
     await eventually('expired token deleted', async () =>
-      (await getOr(admin, `${secrets}/bootstrap-token-old111`)) ? undefined : true
+      (await admin.getOptional<Obj>(`${secrets}/bootstrap-token-old111`)) ? undefined : true
     );
     await eventually('token deleted when it expires', async () =>
-      (await getOr(admin, `${secrets}/bootstrap-token-soon22`)) ? undefined : true
+      (await admin.getOptional<Obj>(`${secrets}/bootstrap-token-soon22`)) ? undefined : true
     );
-    assert.ok(await getOr(admin, `${secrets}/bootstrap-token-live33`));
+    assert.ok(await admin.getOptional<Obj>(`${secrets}/bootstrap-token-live33`));
   });
 
   await t.test('the kubernetes Service, Endpoints and EndpointSlice point at the API servers', async () => {
     const svc = await eventually('Service kubernetes', () =>
-      getOr(admin, '/api/v1/namespaces/default/services/kubernetes')
+      admin.getOptional<Obj>('/api/v1/namespaces/default/services/kubernetes')
     );
     assert.equal(svc.spec.clusterIP, '127.96.0.1');
     assert.deepEqual(svc.spec.ports, [{ name: 'https', port: 443, protocol: 'TCP', targetPort: cp.server.port }]);
@@ -222,9 +187,10 @@ test('controllers', async (t) => {
     const local = [
       { addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'https', port: cp.server.port, protocol: 'TCP' }] },
     ];
-    const endpoints = (): Promise<Obj | undefined> => getOr(admin, '/api/v1/namespaces/default/endpoints/kubernetes');
+    const endpoints = (): Promise<Obj | undefined> =>
+      admin.getOptional<Obj>('/api/v1/namespaces/default/endpoints/kubernetes');
     const slice = (): Promise<Obj | undefined> =>
-      getOr(admin, '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes');
+      admin.getOptional<Obj>('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes');
     const ep = await eventually('Endpoints', endpoints);
     assert.deepEqual(ep.subsets, local);
     assert.equal(ep.metadata.labels['endpointslice.kubernetes.io/skip-mirror'], 'true');
