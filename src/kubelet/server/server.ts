@@ -15,7 +15,7 @@ import { StatusError, newBadRequest } from '../../api/errors.js';
 import type { KubeClient } from '../../lib/kube-client.js';
 import type { Logger } from '../../lib/log.js';
 import { opensslCiphers } from '../../pki/index.js';
-import { rejectUpgrade } from '../../streams/index.js';
+import { rejectUpgrade, upgradeKind } from '../../streams/index.js';
 import { KubeletAuth, type KubeletAuthOptions, type UserInfo } from './auth.js';
 import { parseLogOptions, streamContainerLog, type LogSource } from './logs.js';
 import { StatsProvider, type StatsContainer } from './stats.js';
@@ -90,6 +90,11 @@ export class KubeletServer {
   readonly #requests: Counter<'method' | 'path' | 'server_type' | 'long_running'>;
   #hasCert = false;
   #host?: KubeletServerHost;
+  /**
+   * Upstream's ExtendWebSocketsToKubelet: exec/attach/port-forward over WebSocket too. Off, the kubelet refuses
+   * WebSockets as an upstream kubelet's streaming server does, so the API server must translate (tests use it).
+   */
+  extendWebSocketsToKubelet = true;
 
   private constructor(
     private readonly o: KubeletServerOptions,
@@ -257,6 +262,8 @@ export class KubeletServer {
     try {
       if (req.method !== 'GET' && req.method !== 'POST')
         throw new StatusError(405, 'MethodNotAllowed', `method ${req.method} not allowed`);
+      if (!this.extendWebSocketsToKubelet && upgradeKind(req) === 'websocket')
+        throw newBadRequest('unable to upgrade: this kubelet streams over SPDY only');
       const c = containerRoute.exec(path);
       if (c && (c[1] === 'exec' || c[1] === 'attach')) {
         const t = this.#target(c);
