@@ -74,6 +74,13 @@ const vectors: { name: string; packet: Packet; bytes: string }[] = [
     packet: { type: PacketType.DRAIN },
     bytes: '08 06  42 00',
   },
+  {
+    // The hubspoke extension: type 100 → 08 64; windowUpdate field 100 → tag 100<<3|2 = 802 → varint a2 06;
+    // connectID (1) → 08 03, bytes (2) → 10 and 65536 as 80 80 04.
+    name: 'WINDOW_UPDATE (hubspoke extension)',
+    packet: { type: PacketType.WINDOW_UPDATE, windowUpdate: { connectID: 3n, bytes: 65536 } },
+    bytes: '08 64  a2 06 06  08 03  10 80 80 04',
+  },
 ];
 
 for (const v of vectors) {

@@ -16,6 +16,8 @@ export const PacketType = {
   DATA: 4,
   DIAL_CLS: 5,
   DRAIN: 6,
+  /** hubspoke extension (negotiated, never sent to upstream peers): per-connection flow-control credit. */
+  WINDOW_UPDATE: 100,
 } as const;
 
 export interface DialRequest {
@@ -47,6 +49,11 @@ export interface Data {
   data: Buffer;
 }
 
+export interface WindowUpdate {
+  connectID: bigint;
+  bytes: number;
+}
+
 export type Packet =
   | { type: typeof PacketType.DIAL_REQ; dialRequest: DialRequest }
   | { type: typeof PacketType.DIAL_RSP; dialResponse: DialResponse }
@@ -54,7 +61,8 @@ export type Packet =
   | { type: typeof PacketType.CLOSE_RSP; closeResponse: CloseResponse }
   | { type: typeof PacketType.DATA; data: Data }
   | { type: typeof PacketType.DIAL_CLS; closeDial: CloseDial }
-  | { type: typeof PacketType.DRAIN };
+  | { type: typeof PacketType.DRAIN }
+  | { type: typeof PacketType.WINDOW_UPDATE; windowUpdate: WindowUpdate };
 
 // tsc does not copy .proto files into dist/, so both the source (src/konnectivity/proto) and the built module
 // (dist/konnectivity/proto) load them from the source tree, which ships with the package.
@@ -123,6 +131,10 @@ function toWire(p: Packet): Wire {
       return { type, closeDial: compact({ random: int64(p.closeDial.random) }) };
     case PacketType.DRAIN:
       return { type, drain: {} };
+    case PacketType.WINDOW_UPDATE: {
+      const w = p.windowUpdate;
+      return { type, windowUpdate: compact({ connectID: int64(w.connectID), bytes: w.bytes || undefined }) };
+    }
   }
 }
 
@@ -158,6 +170,10 @@ function fromWire(o: Wire): Packet {
       return { type, closeDial: { random: big(member(o, 'closeDial').random) } };
     case PacketType.DRAIN:
       return { type };
+    case PacketType.WINDOW_UPDATE: {
+      const w = member(o, 'windowUpdate');
+      return { type, windowUpdate: { connectID: big(w.connectID), bytes: Number(w.bytes ?? 0) } };
+    }
     default:
       // A newer peer's packet type: the stream fails to parse it (grpc-js answers INTERNAL) rather than
       // dispatching something this version does not understand.

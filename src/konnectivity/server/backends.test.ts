@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BackendManager, dialHost, parseAgentIdentifiers, type Backend } from './backends.js';
+import { BackendManager, dialHost, parseAgentIdentifiers, parseProxyStrategies, type Backend } from './backends.js';
 
 const backend = (agentID: string, identifiers: string, draining = false): Backend =>
   ({ agentID, identifiers: parseAgentIdentifiers(identifiers), stream: undefined, draining }) as unknown as Backend;
@@ -51,4 +51,24 @@ test('the oldest stream of an agent is used; draining agents only when all drain
   m.remove(old);
   m.remove(extra);
   assert.equal(m.pick('elsewhere:1'), drained);
+});
+
+test('cidr routes a dial by the agent network it falls in; defaultRoute only to agents that offered it', () => {
+  const m = new BackendManager(['destHost', 'cidr', 'defaultRoute']);
+  const pods1 = backend('n1', 'cidr=10.244.1.0/24&cidr=fd00:1::/64');
+  const pods2 = backend('n2', 'cidr=10.244.2.0/24&cidr=bogus');
+  const gw = backend('gw', 'default-route=true');
+  for (const b of [pods1, pods2, gw]) m.add(b);
+  assert.equal(m.pick('10.244.1.7:8080'), pods1);
+  assert.equal(m.pick('[fd00:1::9]:8080'), pods1);
+  assert.equal(m.pick('10.244.2.200:80'), pods2);
+  assert.equal(m.pick('192.0.2.1:443'), gw);
+  assert.equal(m.pick('somewhere.example:443'), gw);
+  assert.ok(m.ready); // first strategy destHost: any agent
+  const strict = new BackendManager(['defaultRoute']);
+  strict.add(pods1);
+  assert.equal(strict.pick('192.0.2.1:443'), undefined);
+  assert.equal(strict.ready, false);
+  assert.deepEqual(parseProxyStrategies('destHost,default'), ['destHost', 'default']);
+  assert.throws(() => parseProxyStrategies('destHost,nearest'), /unknown proxy strategy "nearest"/);
 });

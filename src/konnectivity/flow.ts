@@ -1,0 +1,34 @@
+// Per-connection flow control on the shared agent stream (upstream #180 has none): each direction of each
+// connection may have at most the receiver's window of DATA bytes outstanding; the receiver returns credit in
+// WINDOW_UPDATE packets once bytes have left its own buffers (written to the endpoint socket or the frontend).
+// A slow reader then fills only its own window and never stops the stream that carries everyone else's bytes.
+// Negotiated: each side announces its window in the `hubspoke-window` header (agent: request, server: response);
+// a peer that did not announce one (upstream's Go server or agent) gets upstream's behaviour, bounded by pausing.
+
+/** The metadata key both sides announce their per-connection receive window in. */
+export const windowHeader = 'hubspoke-window';
+
+/** 256 KiB: a few 32 KiB reads in flight per connection, so one connection still fills a fast link. */
+export const defaultWindowBytes = 256 * 1024;
+
+/** The peer's announced window, or undefined (an upstream peer: no WINDOW_UPDATE may be sent to it). */
+export function parseWindow(values: unknown[]): number | undefined {
+  if (values.length !== 1) return undefined;
+  const n = Number(String(values[0]));
+  return Number.isInteger(n) && n >= 4096 && n <= 1 << 30 ? n : undefined;
+}
+
+/** Credit returned in batches of a quarter window, so a WINDOW_UPDATE costs little next to the DATA it frees. */
+export class CreditBatcher {
+  private owed = 0;
+  constructor(private readonly windowBytes: number) {}
+
+  /** @returns the bytes to grant now, or 0 to keep batching */
+  delivered(n: number): number {
+    this.owed += n;
+    if (this.owed < this.windowBytes / 4) return 0;
+    const grant = this.owed;
+    this.owed = 0;
+    return grant;
+  }
+}
