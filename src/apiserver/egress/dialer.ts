@@ -1,7 +1,8 @@
 // The API server's one way out (upstream's egress selector, staging/src/k8s.io/apiserver/pkg/server/egressselector):
 // every connection the API server opens toward nodes, pods and services is dialled here, chosen by the egress
-// selection of the traffic. This issue has only the `direct` dialer; issue 7's Konnectivity dialer and issue 9's
-// SSH dialer implement the same EgressDialer and are plugged in per selection, so no caller changes.
+// selection of the traffic: `direct` here, Konnectivity's GRPC and HTTPConnect (konnectivity.ts, http-connect.ts)
+// and SSH implement the same EgressDialer and are plugged in per selection by --egress-selector-config-file
+// (config.ts, protocols.ts), so no caller changes.
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { newServiceUnavailable, newTimeout } from '../../api/errors.js';
@@ -22,6 +23,8 @@ export interface EgressDialer {
   readonly name: string;
   /** @throws StatusError 503 refused / unreachable, 504 past the timeout */
   dial(network: 'tcp', address: string, options?: DialOptions): Promise<Duplex>;
+  /** Releases what the dialer keeps between dials (a shared connection to its proxy). */
+  close?(): void;
 }
 
 /** Splits `host:port` / `[v6]:port`. */
@@ -80,5 +83,9 @@ export class EgressSelector {
 
   lookup(selection: EgressSelection): EgressDialer {
     return this.#dialers[selection];
+  }
+
+  close(): void {
+    for (const d of new Set(Object.values(this.#dialers))) d.close?.();
   }
 }

@@ -1,0 +1,172 @@
+// The `GRPC` egress dialer (upstream's konnectivity-client as kube-apiserver uses it): each dial is one
+// `ProxyService/Proxy` stream to the konnectivity server over its Unix socket — DIAL_REQ with a random int63 →
+// DIAL_RSP with the agent's connectID → DATA both ways → CLOSE_REQ / CLOSE_RSP. The streams share one HTTP/2
+// connection (konnectivity-client's reusable tunnel; upstream's apiserver still opens one per dial).
+import { randomBytes } from 'node:crypto';
+import { Duplex } from 'node:stream';
+import * as grpc from '@grpc/grpc-js';
+import type { StatusError } from '../../api/errors.js';
+import { newServiceUnavailable, newTimeout } from '../../api/errors.js';
+import { PacketType, ProxyServiceClient, type Packet } from '../../konnectivity/proto/packet.js';
+import type { DialOptions, EgressDialer } from './dialer.js';
+
+/** How long CLOSE_RSP is awaited after CLOSE_REQ before the stream is cancelled (konnectivity-client's CloseTimeout). */
+const CLOSE_TIMEOUT_MS = 10_000;
+
+type Stream = grpc.ClientDuplexStream<Packet, Packet>;
+
+/** Go's rand.Int63(): uniform over [1, 2^63), so usually above 2^53 — it must stay a bigint. */
+function randomInt63(): bigint {
+  const n = randomBytes(8).readBigUInt64BE() & 0x7fff_ffff_ffff_ffffn;
+  return n === 0n ? 1n : n;
+}
+
+/** A DIAL_RSP error as the API server reports it: a node with no agent is "no tunnel", a timeout is 504. */
+function dialError(address: string, error: string): StatusError {
+  if (error === 'No agent available')
+    return newServiceUnavailable(`no tunnel to the node: no konnectivity agent serves ${address}`);
+  const msg = `konnectivity: ${error}`;
+  return /timeout|timed out|deadline exceeded/i.test(error) ? newTimeout(msg) : newServiceUnavailable(msg);
+}
+
+export class KonnectivityDialer implements EgressDialer {
+  readonly name = 'konnectivity';
+  readonly #target: string;
+  #client?: grpc.Client;
+
+  constructor(o: { udsName: string }) {
+    this.#target = `unix:${o.udsName}`;
+  }
+
+  #proxy(): Stream {
+    this.#client ??= new ProxyServiceClient(this.#target, grpc.credentials.createInsecure());
+    return (this.#client as unknown as { Proxy(md: grpc.Metadata): Stream }).Proxy(new grpc.Metadata());
+  }
+
+  close(): void {
+    this.#client?.close();
+    this.#client = undefined;
+  }
+
+  dial(network: 'tcp', address: string, options: DialOptions = {}): Promise<Duplex> {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const random = randomInt63();
+    return new Promise((resolve, reject) => {
+      if (options.signal?.aborted) return reject(newServiceUnavailable(`dial tcp ${address}: operation was canceled`));
+      const stream = this.#proxy();
+      let settled = false;
+      const fail = (err: StatusError): void => {
+        if (settled) return;
+        settled = true;
+        cleanup();
+        // Tell the server to forget the pending dial; our agent also stops dialling on it.
+        if (!stream.writableEnded) stream.write({ type: PacketType.DIAL_CLS, closeDial: { random } });
+        stream.end();
+        setTimeout(() => stream.cancel(), 1000).unref();
+        reject(err);
+      };
+      const timer = setTimeout(
+        () => fail(newTimeout(`dial tcp ${address}: i/o timeout (no answer through the konnectivity tunnel)`)),
+        timeoutMs
+      );
+      const onAbort = (): void => fail(newServiceUnavailable(`dial tcp ${address}: operation was canceled`));
+      const onError = (err: grpc.ServiceError): void =>
+        fail(newServiceUnavailable(`konnectivity server at ${this.#target}: ${err.details || err.message}`));
+      const onEnd = (): void => fail(newServiceUnavailable(`konnectivity server at ${this.#target} ended the dial`));
+      const onPacket = (p: Packet): void => {
+        if (p.type === PacketType.DIAL_CLS) return fail(newServiceUnavailable(`dial tcp ${address}: dial closed`));
+        if (p.type !== PacketType.DIAL_RSP || p.dialResponse.random !== random) return;
+        if (p.dialResponse.error !== '') return fail(dialError(address, p.dialResponse.error));
+        settled = true;
+        cleanup();
+        resolve(new TunnelConnection(stream, p.dialResponse.connectID));
+      };
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        stream.off('data', onPacket);
+        stream.off('error', onError);
+        stream.off('end', onEnd);
+        // A failed dial may still see the stream error out later; nobody waits for it.
+        stream.on('error', () => {});
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      stream.on('data', onPacket);
+      stream.once('error', onError);
+      stream.once('end', onEnd);
+      stream.write({ type: PacketType.DIAL_REQ, dialRequest: { protocol: network, address, random } });
+    });
+  }
+}
+
+/** One established connection: a Duplex over DATA packets of one connectID; no half-close, as upstream. */
+class TunnelConnection extends Duplex {
+  #closing = false;
+
+  constructor(
+    private readonly stream: Stream,
+    private readonly connectID: bigint
+  ) {
+    super({ allowHalfOpen: false });
+    stream.on('data', (p: Packet) => this.#fromServer(p));
+    stream.on('error', (err: grpc.ServiceError) => {
+      if (!this.#closing) this.destroy(new Error(`konnectivity tunnel: ${err.details || err.message}`));
+    });
+    stream.on('end', () => this.push(null));
+  }
+
+  #fromServer(p: Packet): void {
+    switch (p.type) {
+      case PacketType.DATA:
+        if (p.data.connectID !== this.connectID || this.destroyed || this.readableEnded) return;
+        if (!this.push(p.data.data)) this.stream.pause();
+        return;
+      case PacketType.CLOSE_RSP:
+        // The node side closed (or answered our CLOSE_REQ): the whole connection ends.
+        if (p.closeResponse.connectID !== this.connectID) return;
+        this.#closing = true;
+        this.push(null);
+        if (!this.stream.writableEnded) this.stream.end();
+        if (p.closeResponse.error) this.destroy(new Error(`konnectivity tunnel: ${p.closeResponse.error}`));
+        return;
+      default:
+        return;
+    }
+  }
+
+  override _read(): void {
+    this.stream.resume();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    if (this.#closing || this.stream.writableEnded) return done(new Error('konnectivity tunnel: connection closed'));
+    const ok = this.stream.write({
+      type: PacketType.DATA,
+      data: { connectID: this.connectID, error: '', data: chunk },
+    });
+    if (ok) done();
+    else this.stream.once('drain', () => done());
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    this.#sendClose();
+    done();
+  }
+
+  override _destroy(err: Error | null, done: (err: Error | null) => void): void {
+    this.#sendClose();
+    done(err);
+  }
+
+  /** CLOSE_REQ; the CLOSE_RSP ends the stream, or after CLOSE_TIMEOUT_MS it is cancelled. */
+  #sendClose(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    if (this.stream.writableEnded) return;
+    this.stream.write({ type: PacketType.CLOSE_REQ, closeRequest: { connectID: this.connectID } });
+    const timer = setTimeout(() => this.stream.cancel(), CLOSE_TIMEOUT_MS);
+    timer.unref();
+    this.stream.once('close', () => clearTimeout(timer));
+    this.stream.resume(); // keep reading: the CLOSE_RSP is behind any DATA still in flight
+  }
+}
