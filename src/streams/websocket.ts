@@ -68,12 +68,17 @@ export function acceptWebSocket(
   });
 }
 
-/** Closes `ws` after `ms` without any message, ping or pong; 0 = never. */
+// What we send counts as traffic too (upstream's wsstream resets its deadline on writes as well as reads), so a
+// session that only prints is not idle.
+const sent = new WeakMap<WebSocket, () => void>();
+
+/** Closes `ws` after `ms` without any message (either way), ping or pong; 0 = never. */
 export function watchIdle(ws: WebSocket, ms: number): void {
   if (ms <= 0) return;
   const timer = setTimeout(() => ws.terminate(), ms);
   timer.unref?.();
   const touch = (): void => void timer.refresh();
+  sent.set(ws, touch);
   ws.on('message', touch);
   ws.on('ping', touch);
   ws.on('pong', touch);
@@ -92,6 +97,7 @@ export function webSocketDuplex(ws: WebSocket): Duplex {
     },
     write(chunk: Buffer, _enc, cb) {
       if (ws.readyState !== WebSocket.OPEN) return cb();
+      sent.get(ws)?.();
       ws.send(chunk, { binary: true }, () => cb());
     },
     final(cb) {
@@ -160,5 +166,6 @@ export function sendChannel(ws: WebSocket, codec: ChannelCodec, channel: number,
     return;
   }
   const frame = codec.encode(channel, data);
+  sent.get(ws)?.();
   ws.send(frame, { binary: !codec.base64 }, () => cb?.());
 }

@@ -68,8 +68,21 @@ function rawHead(res: IncomingMessage, skip: RegExp | undefined, extra: string[]
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
+export interface UpgradeRelayOptions {
+  /**
+   * Called instead of echoing a backend's refusal (non-101) when it returns true: the caller serves the upgrade
+   * another way (a SPDY-only kubelet refusing a WebSocket, translate.ts). The refused connection is closed.
+   */
+  onRefused?: (statusCode: number) => Promise<boolean>;
+}
+
 /** Relays an HTTP/1.1 upgrade (exec, attach, port-forward, or an upgrade through a proxy subresource). */
-export function relayUpgrade(ctx: RequestContext, req: Request, backend: Backend): Promise<void> {
+export function relayUpgrade(
+  ctx: RequestContext,
+  req: Request,
+  backend: Backend,
+  options: UpgradeRelayOptions = {}
+): Promise<void> {
   const client = ctx.upgrade!.socket;
   return new Promise((resolve) => {
     const breq = send(req, backend, true);
@@ -98,7 +111,9 @@ export function relayUpgrade(ctx: RequestContext, req: Request, backend: Backend
       ctx.statusCode = bres.statusCode;
       const chunks: Buffer[] = [];
       bres.on('data', (c: Buffer) => chunks.push(c));
-      bres.once('end', () => {
+      bres.once('end', async () => {
+        backend.socket.destroy();
+        if (await options.onRefused?.(bres.statusCode ?? 0).catch(() => false)) return done();
         const body = Buffer.concat(chunks);
         client.end(
           Buffer.concat([
@@ -111,7 +126,6 @@ export function relayUpgrade(ctx: RequestContext, req: Request, backend: Backend
             body,
           ])
         );
-        backend.socket.destroy();
         done();
       });
       bres.once('error', () => {

@@ -2,11 +2,19 @@
 // pods/log, pods/exec, pods/attach, pods/portforward, pods/proxy, nodes/proxy, services/proxy. The chain has
 // already authenticated and authorized the caller when these run, and nothing is dialled before that; every dial
 // goes through the egress dialer of the `cluster` selection.
+import type { IncomingMessage } from 'node:http';
 import type { Endpoints, Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import { newBadRequest, newForbidden, newMethodNotSupported } from '../../api/errors.js';
 import type { KubeObject } from '../../api/resource.js';
 import type { Logger } from '../../lib/log.js';
-import { kubeletRemoteCommandQuery, parseRemoteCommandOptions } from '../../streams/index.js';
+import {
+  PORT_FORWARD_TUNNEL_PROTOCOL,
+  headerValues,
+  kubeletRemoteCommandQuery,
+  parseRemoteCommandOptions,
+  upgradeKind,
+  type RemoteCommandOptions,
+} from '../../streams/index.js';
 import type { Authorizer } from '../authz/interface.js';
 import { forbiddenMessage } from '../authz/interface.js';
 import type { RequestContext, Request, Response } from '../context.js';
@@ -25,7 +33,8 @@ import {
   splitSchemeNamePort,
   type ProxyTarget,
 } from './location.js';
-import { relayRequest, relayUpgrade, type Backend } from './relay.js';
+import { relayRequest, relayUpgrade, type Backend, type UpgradeRelayOptions } from './relay.js';
+import { translateRemoteCommand, tunnelPortForward, type Translation } from './translate.js';
 
 export interface ProxyConfig {
   egress: EgressSelector;
@@ -199,20 +208,36 @@ export function registerProxySubresources(subresources: Subresources, c: ProxyCo
       const ns = enc(pod.metadata!.namespace!);
       const name = enc(pod.metadata!.name!);
       let path: string;
+      let options: RemoteCommandOptions | undefined;
       if (sub === 'portforward') {
         const ports = ctx.url.searchParams.getAll('ports').flatMap((p) => p.split(','));
         path = `/portForward/${ns}/${name}${ports.length ? `?port=${ports.join(',')}` : ''}`;
       } else {
         const q = ctx.url.searchParams;
         const container = podContainer(pod, q.get('container'));
-        const options = parseRemoteCommandOptions(q);
+        options = parseRemoteCommandOptions(q);
         if (sub === 'exec' && options.command.length === 0)
           throw newBadRequest('you must specify at least one command for the container');
         path = `/${sub}/${ns}/${name}/${enc(container)}?${kubeletRemoteCommandQuery(options).toString()}`;
       }
       if (!pod.spec?.nodeName) throw newBadRequest(`pod ${pod.metadata!.name} does not have a host assigned`);
-      const k = await kubelet(ctx, pod.spec.nodeName);
-      return relayUpgrade(ctx, req, { ...k, path });
+      const nodeName = pod.spec.nodeName;
+      const k = await kubelet(ctx, nodeName);
+      // A WebSocket goes to the kubelet as it came; a kubelet that refuses it (SPDY only, as upstream's) gets
+      // SPDY from the API server instead (translate.ts).
+      const t: Translation = {
+        ctx,
+        req,
+        kubelet: async () => ({ ...(await kubelet(ctx, nodeName)), path }),
+        log: c.log,
+      };
+      let relay: UpgradeRelayOptions = {};
+      if (upgradeKind(req as IncomingMessage) === 'websocket') {
+        if (options) relay = { onRefused: () => translateRemoteCommand(t, options) };
+        else if (headerValues(req as IncomingMessage, 'sec-websocket-protocol').includes(PORT_FORWARD_TUNNEL_PROTOCOL))
+          relay = { onRefused: () => tunnelPortForward(t) };
+      }
+      return relayUpgrade(ctx, req, { ...k, path }, relay);
     });
   streaming('exec');
   streaming('attach');
