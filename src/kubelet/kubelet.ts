@@ -17,6 +17,8 @@ import { serviceEnv } from './pods/env.js';
 import { PodManager } from './pods/manager.js';
 import { logFilesOf } from './runtime/logs.js';
 import { isRunning, Runtime, type Container } from './runtime/runtime.js';
+import type { Terminal } from './runtime/terminal.js';
+import type { TerminalSize } from '../streams/index.js';
 import { TokenManager } from './volumes/token-manager.js';
 import type { CertificateManager } from './bootstrap/manager.js';
 import { startKubeletServer } from './server/start.js';
@@ -205,6 +207,11 @@ export class Kubelet {
   /** A process in the running container's namespaces (kubectl exec). */
   exec(ns: string, pod: string, container: string, command: string[], opts: { stdin?: boolean } = {}): ChildProcess {
     return this.runtime.exec(this.#running(ns, pod, container), command, opts);
+  }
+
+  /** The same on a pseudo-terminal (kubectl exec -t). */
+  execTerminal(ns: string, pod: string, container: string, command: string[], size?: TerminalSize): Terminal {
+    return this.runtime.execTerminal(this.#running(ns, pod, container), command, size);
   }
 
   /** The running container's stdio (kubectl attach); see Runtime.attach for the framing. */

@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { silentLogger } from '../../lib/log.js';
+import { AttachFrame, AttachFrameDecoder, encodeAttachFrame, encodeResizeFrame } from './attach.js';
 import { isRunning, Runtime, type ContainerRequest } from './runtime.js';
+import { onTerminalData, onTerminalExit } from './terminal.js';
 import { processAlive } from './state.js';
 
 async function setUp(t: { after(fn: () => Promise<void>): void }) {
@@ -26,7 +28,8 @@ async function setUp(t: { after(fn: () => Promise<void>): void }) {
         } catch {
           // gone
         }
-    await rm(root, { recursive: true, force: true });
+    // A runtime records a killed shim's death (state.json) while the directory goes: retry as rm -rf would.
+    await rm(root, { recursive: true, force: true, maxRetries: 5 });
   });
   let n = 0;
   const req = (command: string[], more: Partial<ContainerRequest> = {}): ContainerRequest => ({
@@ -106,16 +109,10 @@ test('exec joins the sandbox, attach reaches stdio, stop escalates to SIGKILL, a
 
   const s = rt.attach(c);
   const frames: string[] = [];
-  let buf = Buffer.alloc(0);
-  s.on('data', (d: Buffer) => {
-    buf = Buffer.concat([buf, d]);
-    while (buf.length >= 5 && buf.length >= 5 + buf.readUInt32BE(1)) {
-      frames.push(`${buf[0]}:${buf.subarray(5, 5 + buf.readUInt32BE(1)).toString()}`);
-      buf = buf.subarray(5 + buf.readUInt32BE(1));
-    }
-  });
+  const decoder = new AttachFrameDecoder((type, data) => frames.push(`${type}:${data.toString()}`));
+  s.on('data', (d: Buffer) => decoder.write(d));
   await new Promise((r) => s.once('connect', r));
-  s.write('ping\n');
+  s.write(encodeAttachFrame(AttachFrame.Stdin, Buffer.from('ping\n')));
   for (let i = 0; i < 100 && !frames.join('').includes('got ping'); i++) await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(frames, ['1:got ping\n']);
   s.destroy();
@@ -139,5 +136,70 @@ test('a program that does not exist is a StartError with exit code 128', async (
   await waitExit(rt, c);
   assert.equal(c.state.exitCode, 128);
   assert.equal(c.state.reason, 'StartError');
+  assert.equal(c.state.message, 'exec: "no-such-program-here": executable file not found in $PATH');
+});
+
+/** Waits until `read()` matches `re` (output from a terminal arrives in pieces). */
+async function until(read: () => string, re: RegExp, what: string): Promise<void> {
+  for (let i = 0; i < 250 && !re.test(read()); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.match(read(), re, what);
+}
+
+test('exec on a terminal: a prompt, the size given and then resized, Ctrl-C, the exit code', async (t) => {
+  const { make, req } = await setUp(t);
+  const rt = await make();
+  const c = await rt.start(req(['sleep', '1000']));
+  const term = rt.execTerminal(c, ['/bin/sh'], { width: 91, height: 17 });
+  let out = '';
+  onTerminalData(term, (d) => (out += d.toString()));
+  const code = new Promise<number>((r) => onTerminalExit(term, r));
+  await until(() => out, /# $/, 'a root prompt');
+  term.write('stty size; echo $TERM; sleep 100\r');
+  await until(() => out, /17 91\r\nxterm\r\n/, 'the size and TERM');
+  term.write('\x03'); // the terminal's interrupt reaches the foreground job only: the shell stays
+  term.resize(40, 12);
+  term.write('stty size; exit 3\r');
+  await until(() => out, /12 40\r\n/, 'the new size');
+  assert.equal(await code, 3);
+});
+
+test('a program exec cannot run on a terminal: setsid says so, exit code 127', async (t) => {
+  const { make, req } = await setUp(t);
+  const rt = await make();
+  const c = await rt.start(req(['sleep', '1000']));
+  const term = rt.execTerminal(c, ['no-such-program']);
+  let out = '';
+  onTerminalData(term, (d) => (out += d.toString()));
+  assert.equal(await new Promise<number>((r) => onTerminalExit(term, r)), 127);
+  assert.match(out, /^setsid: failed to execute no-such-program: No such file or directory/);
+});
+
+test('a TTY container runs on a terminal its shim holds: attach types into it and resizes it', async (t) => {
+  const { make, req } = await setUp(t);
+  const rt = await make();
+  const c = await rt.start(req(['/bin/sh'], { tty: true, stdin: true }));
+  assert.ok(isRunning(c) && c.state.pid, 'started, with the pid found without --info-fd');
+  let out = '';
+  const s = rt.attach(c);
+  const frames = new AttachFrameDecoder((type, data) => {
+    assert.equal(type, AttachFrame.Stdout, 'a terminal has one output');
+    out += data.toString();
+  });
+  s.on('data', (d: Buffer) => frames.write(d));
+  s.write(encodeResizeFrame({ width: 66, height: 22 }));
+  s.write(encodeAttachFrame(AttachFrame.Stdin, Buffer.from('echo pid $$; stty size; exit 4\r')));
+  await until(() => out, /pid 1\r\n22 66\r\n/, 'the shell is pid 1 and sees the size');
+  await waitExit(rt, c);
+  assert.equal(c.state.exitCode, 4);
+  const log = await readFile(c.config.logPath, 'utf8');
+  assert.match(log, / stdout [PF] 22 66/);
+});
+
+test('a TTY container whose program does not exist is a StartError with exit code 128', async (t) => {
+  const { make, req } = await setUp(t);
+  const rt = await make();
+  const c = await rt.start(req(['no-such-program-here'], { tty: true }));
+  await waitExit(rt, c);
+  assert.deepEqual([c.state.exitCode, c.state.reason], [128, 'StartError']);
   assert.equal(c.state.message, 'exec: "no-such-program-here": executable file not found in $PATH');
 });

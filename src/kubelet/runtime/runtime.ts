@@ -5,10 +5,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { createConnection, type Socket } from 'node:net';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Logger } from '../../lib/log.js';
-import { sandboxArgv, type SandboxSpec } from './sandbox.js';
+import type { TerminalSize } from '../../streams/index.js';
+import { sandboxArgv, withControllingTerminal, type SandboxSpec } from './sandbox.js';
+import { spawnTerminal, type Terminal } from './terminal.js';
 import {
   configFile,
   controlSocket,
@@ -31,11 +34,13 @@ export type ContainerRequest = Omit<ContainerConfig, 'id' | 'createdAt' | 'sandb
 const shimPath = fileURLToPath(new URL(`./shim${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 
 // Run from source (tests, tsx), the shim is TypeScript: it is bundled once into the root dir with esbuild
-// (tsx's own compiler) because loading tsx in every shim costs a second or more per container start.
+// (tsx's own compiler) because loading tsx in every shim costs a second or more per container start. node-pty (a
+// native module) stays outside the bundle, imported by its absolute path: the bundle lives far from node_modules.
 async function shimScript(rootDir: string): Promise<string> {
   if (!shimPath.endsWith('.ts')) return shimPath;
   const out = join(rootDir, 'shim.mjs');
   const esbuild = await import('esbuild');
+  const nodePty = pathToFileURL(createRequire(import.meta.url).resolve('node-pty')).href;
   await esbuild.build({
     entryPoints: [shimPath],
     bundle: true,
@@ -43,6 +48,12 @@ async function shimScript(rootDir: string): Promise<string> {
     format: 'esm',
     outfile: out,
     logLevel: 'silent',
+    plugins: [
+      {
+        name: 'node-pty',
+        setup: (b) => void b.onResolve({ filter: /^node-pty$/ }, () => ({ path: nodePty, external: true })),
+      },
+    ],
   });
   return out;
 }
@@ -201,17 +212,23 @@ export class Runtime extends EventEmitter<{ exit: [Container] }> {
    * and its root, with the container's environment and working directory. The caller owns the process.
    */
   exec(c: Container, command: string[], opts: { stdin?: boolean } = {}): ChildProcess {
-    if (!isRunning(c) || !c.state.pid) throw new Error(`container ${c.config.containerName} is not running`);
-    // `-w` alone takes the first process's working directory: nsenter would resolve a named one on the host.
-    return spawn('nsenter', ['-t', String(c.state.pid), '-m', '-u', '-i', '-p', '-r', '-w', '--', ...command], {
+    return spawn('nsenter', nsenterArgs(c, command), {
       env: c.config.env,
       stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
   }
 
   /**
-   * Attaches to a running container's stdio. The socket carries frames (1 byte stream: 1 stdout, 2 stderr;
-   * 4 bytes length; data) from the container; what is written to it goes to the container's stdin.
+   * `exec` on a new pseudo-terminal of `size` (80x24 without one), the command holding it as its controlling
+   * terminal. A program that cannot be run makes setsid say `setsid: failed to execute …` and exit 127 (126).
+   */
+  execTerminal(c: Container, command: string[], size?: TerminalSize): Terminal {
+    return spawnTerminal('nsenter', nsenterArgs(c, withControllingTerminal(command)), c.config.env, size);
+  }
+
+  /**
+   * Attaches to a running container's stdio: the socket carries attach.ts's frames, stdout and stderr from the
+   * container, stdin and (for a TTY container) terminal sizes to it.
    */
   attach(c: Container): Socket {
     if (!isRunning(c)) throw new Error(`container ${c.config.containerName} is not running`);
@@ -227,4 +244,11 @@ export class Runtime extends EventEmitter<{ exit: [Container] }> {
       .map((c) => c.state.shimPid)
       .filter((p) => p > 0);
   }
+}
+
+/** nsenter into a running container; `-w` alone takes its first process's working directory (nsenter would resolve
+ * a named one on the host). */
+function nsenterArgs(c: Container, command: string[]): string[] {
+  if (!isRunning(c) || !c.state.pid) throw new Error(`container ${c.config.containerName} is not running`);
+  return ['-t', String(c.state.pid), '-m', '-u', '-i', '-p', '-r', '-w', '--', ...command];
 }

@@ -11,6 +11,18 @@ import { dirname, join, posix } from 'node:path';
 import type { Mount } from './state.js';
 
 export const bwrapPath = '/usr/bin/bwrap';
+export const setsidPath = '/usr/bin/setsid';
+
+/**
+ * `command` in a session of its own with the terminal on its stdin as controlling terminal. A terminal's process
+ * (bwrap, nsenter) leads a session outside the container's pid namespace; a shell there could not see the
+ * foreground process group it started with (dash exits 2 trying to restore it), and a hang-up would reach only
+ * the outer process. util-linux setsid execs the command, so it keeps its pid (1, in a container).
+ */
+export const withControllingTerminal = (command: string[]): string[] => [setsidPath, '--ctty', '--', ...command];
+
+/** What setsid prints when it cannot execute the command (exit code 127: not found, 126: not executable). */
+export const setsidExecFailure = 'setsid: failed to execute ';
 
 /** Directories the sandbox gets fresh: nothing of the host shows there, so mount points are always possible. */
 const fresh = ['/dev', '/proc', '/tmp', '/run'];
@@ -77,6 +89,8 @@ export interface SandboxSpec {
   mounts: Mount[];
   workingDir?: string;
   command: string[];
+  /** Run on a pseudo-terminal (the shim's): the command gets it as controlling terminal. */
+  tty?: boolean;
 }
 
 export function sandboxArgv(spec: SandboxSpec): string[] {
@@ -94,8 +108,10 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
   }
   args.push('--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--tmpfs', '/run');
   args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--hostname', spec.hostname);
-  // pid 1 of its namespace, like a container's first process: SIGTERM only works if it handles it.
-  args.push('--as-pid-1', '--new-session', '--die-with-parent', '--info-fd', '3');
+  // pid 1 of its namespace, like a container's first process: SIGTERM only works if it handles it. A new session
+  // keeps it from the host's terminal (TIOCSTI); a TTY container has its own terminal and session instead. The
+  // pid comes on fd 3, which a terminal's process cannot be given: the shim finds a TTY container's otherwise.
+  args.push('--as-pid-1', '--die-with-parent', ...(spec.tty ? [] : ['--new-session', '--info-fd', '3']));
   for (const m of mounts) args.push(m.readOnly ? '--ro-bind' : '--bind', m.hostPath, m.containerPath);
   if (spec.workingDir) {
     const wd = resolveContainerPath(spec.workingDir);
@@ -103,6 +119,6 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     if (!lstat(wd) && !mounts.some((m) => m.containerPath === wd)) args.push('--dir', wd);
     args.push('--chdir', wd);
   }
-  args.push('--', ...spec.command);
+  args.push('--', ...(spec.tty ? withControllingTerminal(spec.command) : spec.command));
   return args;
 }
