@@ -23,7 +23,7 @@ export interface Kubectl {
   /** Runs and throws (with stderr) unless kubectl exits 0. */
   ok(args: string[], opts?: { stdin?: string; env?: Record<string, string> }): Promise<string>;
   /** Starts a long-running kubectl (e.g. `get -w`); the caller stops it. */
-  spawn(args: string[]): ReturnType<typeof spawn>;
+  spawn(args: string[], opts?: { env?: Record<string, string> }): ReturnType<typeof spawn>;
   minor: number;
 }
 
@@ -54,8 +54,11 @@ export function kubectl(minor: number, kubeconfig: string): Kubectl {
     if (r.code !== 0) throw new Error(`kubectl.1.${minor} ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
     return r.stdout;
   };
-  run.spawn = (args) =>
-    spawn(bin, fullArgs(args), { env: { ...process.env, HOME: cacheDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  run.spawn = (args, opts = {}) =>
+    spawn(bin, fullArgs(args), {
+      env: { ...process.env, HOME: cacheDir, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   run.minor = minor;
   return run;
 }
