@@ -1,23 +1,49 @@
-// `hubspoke kube-proxy`: the Service proxy alone, with kube-proxy's flag names. Only the userspace mode exists yet.
+// `hubspoke kube-proxy`: the Service proxy alone, with kube-proxy's flag names. --proxy-mode nftables (the default
+// where this process may change the firewall) or userspace (the default elsewhere, and `hubspoke up`'s mode).
 import { KubeClient } from '../lib/kube-client.js';
 import { loadKubeconfig } from '../lib/kubeconfig.js';
 import { newLogger, type Logger } from '../lib/log.js';
+import { formatIP, parseCIDR } from '../pki/ip.js';
+import { canProgramNftables, defaultTable, nft, NftablesProxier } from '../proxy/nftables.js';
+import { cleanupScript } from '../proxy/nftables-rules.js';
 import { UserspaceProxier } from '../proxy/userspace.js';
 import { waitForSignal } from './control-plane.js';
-import { parseFlags, UsageError } from './flags.js';
+import { durationFlag, parseFlags, UsageError } from './flags.js';
 
 const proxyFlags = {
   kubeconfig: {
     type: 'string',
     help: "A kubeconfig with kube-proxy's credentials (system:kube-proxy, bound to system:node-proxier).",
   },
-  'proxy-mode': { type: 'string', help: 'Which proxy mode to use: userspace.', default: 'userspace' },
+  'proxy-mode': {
+    type: 'string',
+    help: 'nftables or userspace; empty: nftables if this process may change the firewall (CAP_NET_ADMIN, nft), else userspace.',
+    default: '',
+  },
+  'nodeport-addresses': {
+    type: 'string',
+    help: 'Comma-separated IPv4 CIDRs: NodePorts are served on the local addresses inside them (nftables; default every non-loopback address).',
+  },
+  'cluster-cidr': {
+    type: 'string',
+    help: 'The pods\u2019 IPv4 range: ClusterIP traffic from outside it is masqueraded (nftables).',
+  },
+  'masquerade-all': { type: 'boolean', help: 'Masquerade all ClusterIP traffic (nftables).', default: false },
+  'min-sync-period': {
+    type: 'string',
+    help: 'The least time between two rule syncs (nftables).',
+    default: '1s',
+  },
+  'sync-period': { type: 'string', help: 'A full resync at least this often (nftables).', default: '30s' },
+  cleanup: { type: 'boolean', help: "Remove kube-proxy's nftables table, then exit.", default: false },
 } as const;
 
-/** Starts the userspace proxier on `client`; the returned function stops it and closes its listeners. */
-export function startUserspaceProxy(client: KubeClient, log: Logger): () => Promise<void> {
+/** Starts a proxier on `client`; the returned function stops it (closing listeners or deleting the table). */
+export function startProxy(
+  client: KubeClient,
+  proxier: { run(c: KubeClient, s: AbortSignal): Promise<void> }
+): () => Promise<void> {
   const stop = new AbortController();
-  const proxier = new UserspaceProxier(log);
   const running = proxier.run(client, stop.signal);
   return async () => {
     stop.abort();
@@ -26,16 +52,60 @@ export function startUserspaceProxy(client: KubeClient, log: Logger): () => Prom
   };
 }
 
+export const startUserspaceProxy = (client: KubeClient, log: Logger): (() => Promise<void>) =>
+  startProxy(client, new UserspaceProxier(log));
+
+/** A comma-separated list of IPv4 CIDRs, each with its host bits cleared (nft refuses them otherwise). */
+function cidrList(name: string, v: string | undefined, errs: string[]): string[] {
+  const out: string[] = [];
+  for (const text of (v ?? '').split(',').map((s) => s.trim()))
+    if (text)
+      try {
+        const c = parseCIDR(text, `--${name}`);
+        if (c.family !== 4) errs.push(`--${name}: "${text}" is not an IPv4 CIDR`);
+        else out.push(`${formatIP({ family: 4, value: c.network })}/${c.prefix}`);
+      } catch (err) {
+        errs.push((err as Error).message);
+      }
+  return out;
+}
+
 export async function runKubeProxy(argv: string[]): Promise<void> {
-  const f = parseFlags(argv, proxyFlags, 'hubspoke kube-proxy --kubeconfig FILE [--proxy-mode=userspace]');
+  const f = parseFlags(argv, proxyFlags, 'hubspoke kube-proxy --kubeconfig FILE [--proxy-mode=nftables|userspace]');
+  const log = newLogger().child({ component: 'kube-proxy' });
+  if (f.cleanup) {
+    await nft(cleanupScript(defaultTable));
+    return;
+  }
   const errs: string[] = [];
   if (!f.kubeconfig) errs.push('--kubeconfig is required');
-  if (f['proxy-mode'] !== 'userspace') errs.push(`--proxy-mode: "${f['proxy-mode']}" is not supported (userspace)`);
+  const modes = ['', 'nftables', 'userspace'];
+  if (!modes.includes(f['proxy-mode']!))
+    errs.push(`--proxy-mode: "${f['proxy-mode']}" is not supported (nftables, userspace)`);
+  const nodePortAddresses = cidrList('nodeport-addresses', f['nodeport-addresses'], errs);
+  const [clusterCIDR] = cidrList('cluster-cidr', f['cluster-cidr'], errs);
+  const minSyncPeriodMs = durationFlag('min-sync-period', f['min-sync-period'], errs);
+  const syncPeriodMs = durationFlag('sync-period', f['sync-period'], errs);
   if (errs.length) throw new UsageError(errs.map((e) => `error: ${e}`).join('\n'));
+  let mode = f['proxy-mode'];
+  if (!mode) {
+    mode = (await canProgramNftables()) ? 'nftables' : 'userspace';
+    log.info({ mode }, 'proxy mode chosen by what this process may do');
+  } else if (mode === 'nftables' && !(await canProgramNftables()))
+    throw new UsageError('error: --proxy-mode=nftables: this process cannot change nftables (CAP_NET_ADMIN, nft)');
   const config = await loadKubeconfig(f.kubeconfig!);
-  const stop = startUserspaceProxy(
-    new KubeClient({ ...config, userAgent: 'kube-proxy/v1.33.0-hubspoke' }),
-    newLogger().child({ component: 'kube-proxy' })
+  const client = new KubeClient({ ...config, userAgent: 'kube-proxy/v1.33.0-hubspoke' });
+  const stop = startProxy(
+    client,
+    mode === 'nftables'
+      ? new NftablesProxier(log, {
+          nodePortAddresses,
+          clusterCIDR,
+          masqueradeAll: f['masquerade-all'],
+          minSyncPeriodMs,
+          syncPeriodMs,
+        })
+      : new UserspaceProxier(log)
   );
   await waitForSignal();
   await stop();

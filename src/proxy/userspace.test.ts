@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Server } from 'node:net';
 import { test } from 'node:test';
 import { newLogger } from '../lib/log.js';
-import { UserspaceProxier, type EndpointSlice, type Service } from './userspace.js';
+import type { EndpointSlice, Service } from './service-ports.js';
+import { UserspaceProxier } from './userspace.js';
 
 function echoName(name: string): Promise<Server> {
   return new Promise((resolve) => {

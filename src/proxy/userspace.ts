@@ -4,43 +4,21 @@
 // loopback). A port without ready endpoints has no listener, so a client is refused at once, as upstream's
 // reject rule does.
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { runInformer } from '../lib/informer.js';
 import type { KubeClient } from '../lib/kube-client.js';
 import type { Logger } from '../lib/log.js';
-
-interface ServicePort {
-  name?: string;
-  protocol?: string;
-  port: number;
-}
-
-export interface Service {
-  metadata?: { namespace?: string; name?: string };
-  spec?: { clusterIP?: string; clusterIPs?: string[]; ports?: ServicePort[] };
-}
-
-export interface EndpointSlice {
-  metadata?: { namespace?: string; name?: string; labels?: Record<string, string> };
-  addressType?: string;
-  endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[];
-  ports?: { name?: string; port?: number; protocol?: string }[];
-}
+import { ServiceState, watchServices, type EndpointSlice, type Service } from './service-ports.js';
 
 type Event = 'ADDED' | 'MODIFIED' | 'DELETED';
-const key = (o: { metadata?: { namespace?: string; name?: string } }): string =>
-  `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
-const serviceNameLabel = 'kubernetes.io/service-name';
 
 interface Listener {
   server: Server;
-  /** The ready endpoints, `ip:port`, refreshed on every sync. */
+  /** The ready endpoints, refreshed on every sync. */
   endpoints: { host: string; port: number }[];
   next: number;
 }
 
 export class UserspaceProxier {
-  readonly #services = new Map<string, Service>();
-  readonly #slices = new Map<string, EndpointSlice>();
+  readonly #state = new ServiceState();
   /** By `ip:port/TCP`. */
   readonly #listeners = new Map<string, Listener>();
 
@@ -48,24 +26,17 @@ export class UserspaceProxier {
 
   /** Watches Services and EndpointSlices until `signal` aborts, then closes every listener. */
   async run(client: KubeClient, signal: AbortSignal): Promise<void> {
-    await Promise.all([
-      runInformer<Service>(client, '/api/v1/services', this.log, signal, (t, s) => this.onService(t, s)),
-      runInformer<EndpointSlice>(client, '/apis/discovery.k8s.io/v1/endpointslices', this.log, signal, (t, s) =>
-        this.onEndpointSlice(t, s)
-      ),
-    ]);
+    await watchServices(client, this.log, signal, this.#state, () => this.#sync());
     this.close();
   }
 
   onService(type: Event, s: Service): void {
-    if (type === 'DELETED') this.#services.delete(key(s));
-    else this.#services.set(key(s), s);
+    this.#state.onService(type, s);
     this.#sync();
   }
 
   onEndpointSlice(type: Event, s: EndpointSlice): void {
-    if (type === 'DELETED') this.#slices.delete(key(s));
-    else this.#slices.set(key(s), s);
+    this.#state.onEndpointSlice(type, s);
     this.#sync();
   }
 
@@ -74,32 +45,14 @@ export class UserspaceProxier {
     this.#listeners.clear();
   }
 
-  /** The ready endpoints of one port of a Service, from its slices (matched by port name, as upstream). */
-  #endpoints(svc: Service, port: ServicePort): { host: string; port: number }[] {
-    const out: { host: string; port: number }[] = [];
-    for (const slice of this.#slices.values()) {
-      if (slice.metadata?.namespace !== svc.metadata?.namespace) continue;
-      if (slice.metadata?.labels?.[serviceNameLabel] !== svc.metadata?.name) continue;
-      if (slice.addressType && slice.addressType !== 'IPv4') continue;
-      const p = slice.ports?.find((sp) => (sp.name ?? '') === (port.name ?? '') && (sp.protocol ?? 'TCP') === 'TCP');
-      if (!p?.port) continue;
-      for (const ep of slice.endpoints ?? [])
-        if (ep.conditions?.ready !== false) for (const a of ep.addresses) out.push({ host: a, port: p.port });
-    }
-    return out;
-  }
-
   #sync(): void {
     const wanted = new Map<string, { host: string; port: number }[]>();
-    for (const svc of this.#services.values()) {
-      const ip = svc.spec?.clusterIP;
-      if (!ip || ip === 'None') continue;
-      for (const port of svc.spec?.ports ?? []) {
-        if ((port.protocol ?? 'TCP') !== 'TCP') continue;
-        const eps = this.#endpoints(svc, port);
-        if (eps.length) wanted.set(`${ip}:${port.port}/TCP`, eps);
-      }
-    }
+    for (const sp of this.#state.ports())
+      if (sp.protocol === 'TCP' && sp.endpoints.length)
+        wanted.set(
+          `${sp.clusterIP}:${sp.port}/TCP`,
+          sp.endpoints.map((e) => ({ host: e.ip, port: e.port }))
+        );
     for (const [k, l] of this.#listeners)
       if (!wanted.has(k)) {
         l.server.close();
