@@ -1,0 +1,235 @@
+// Tunnels to one pod port, in one run (issue 6's benchmark; issues 7 and 9 add their paths to `paths`): a pod on
+// `hubspoke up`'s local node runs the sink/echo server (bench/lib/peers.ts) on a loopback port, and every path
+// ends there — (a) direct TCP, (b) OpenSSH `ssh -L` through a real sshd on loopback, (c) `kubectl port-forward`
+// through the API server and the kubelet. Per path: MB/s of one stream (1 GiB; the sink's byte count checked) and
+// p50/p99 of 1-byte request/response round trips; then `kubectl exec -- true` end to end. Ratios against (a) and
+// (b) are printed under the table.
+//
+//   node --import tsx bench/tunnels.ts [--bytes 1073741824] [--round-trips 2000] [--exec-runs 30] [--repeat 1]
+//        [--only direct,ssh,...] [--kubectl 33] [--cpu-prof DIR]
+//
+// BENCH_BYTES in the environment sets --bytes' default (e.g. BENCH_BYTES=104857600 for a quick run). With
+// --repeat R every path is measured R times, interleaved, and the best figure of each kind is kept (on a shared
+// machine other work only ever slows a run down). --cpu-prof DIR writes V8 CPU profiles of `hubspoke up` (API
+// server and kubelet share its process) to DIR (NODE_OPTIONS, so the pod's node writes one too). Beside each
+// figure, the CPU time `hubspoke up` and kubectl spent in the throughput phase is printed, per GB moved.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { kubectl as kubectlRunner, kubectlBinary, type Kubectl } from '../test/framework/kubectl.js';
+import { startUp, type Up } from '../test/framework/up.js';
+import {
+  Cleanup,
+  cpuMs,
+  freeLoopbackPort,
+  measureRoundTrips,
+  measureRuns,
+  measureThroughput,
+  printTable,
+  ratio,
+  startOpenSSHPeer,
+  startPortForward,
+  startSshTunnel,
+  tcpConnect,
+  type Connect,
+  type OpenSSHPeer,
+  type Row,
+} from './lib/peers.js';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** What a path may use; the expensive parts start on first use. */
+interface Context {
+  cleanup: Cleanup;
+  up: Up;
+  kubectl: Kubectl;
+  /** The pod running the sink/echo server, and its port (on loopback: the pod shares the node's network). */
+  pod: string;
+  podPort: number;
+  sshPeer(): Promise<OpenSSHPeer>;
+}
+
+interface Path {
+  /** Short name for --only. */
+  id: string;
+  label: string;
+  /** Sets the path up (once per run) and returns how to dial it, and the pids whose CPU time it costs. */
+  start(ctx: Context): Promise<{ connect: Connect; pids: number[] }>;
+}
+
+const portForward =
+  (env: Record<string, string>) =>
+  async (ctx: Context): Promise<{ connect: Connect; pids: number[] }> => {
+    const pf = await startPortForward(
+      ctx.cleanup,
+      kubectlBinary(ctx.kubectl.minor),
+      ctx.up.kubeconfigPath,
+      `pod/${ctx.pod}`,
+      ctx.podPort,
+      env
+    );
+    return { connect: pf.connect, pids: [ctx.up.child.pid!, pf.child.pid!] };
+  };
+
+/** One entry per path; a new path (konnectivity's frontends, the SSH egress dialer) is one more entry. */
+const paths: Path[] = [
+  {
+    id: 'direct',
+    label: '(a) direct TCP',
+    start: async (ctx) => ({ connect: tcpConnect(ctx.podPort), pids: [] }),
+  },
+  {
+    id: 'ssh',
+    label: '(b) OpenSSH ssh -L',
+    start: async (ctx) => {
+      const t = await startSshTunnel(ctx.cleanup, await ctx.sshPeer(), { port: ctx.podPort });
+      return { connect: t.connect, pids: [t.child.pid!] };
+    },
+  },
+  {
+    id: 'pf-ws',
+    label: '(c) kubectl port-forward (WebSocket)',
+    start: portForward({}),
+  },
+  {
+    id: 'pf-spdy',
+    label: '(c) kubectl port-forward (SPDY)',
+    start: portForward({ KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }),
+  },
+];
+
+async function startSinkPod(k: Kubectl): Promise<{ pod: string; port: number }> {
+  const port = await freeLoopbackPort();
+  const pod = 'sink-echo';
+  const manifest = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: pod },
+    spec: {
+      containers: [
+        {
+          name: 'sink',
+          image: 'host',
+          workingDir: repoRoot,
+          command: [process.execPath, '--import', 'tsx', 'bench/lib/sink-echo-main.ts', String(port)],
+          ports: [{ containerPort: port }],
+          readinessProbe: { tcpSocket: { port }, periodSeconds: 1 },
+        },
+      ],
+    },
+  };
+  await k.ok(['apply', '-f', '-'], { stdin: JSON.stringify(manifest) });
+  await k.ok(['wait', '--for=condition=Ready', `pod/${pod}`, '--timeout=120s']);
+  return { pod, port };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      bytes: { type: 'string', default: process.env.BENCH_BYTES ?? String(1024 ** 3) },
+      'round-trips': { type: 'string', default: '2000' },
+      'exec-runs': { type: 'string', default: '30' },
+      repeat: { type: 'string', default: '1' },
+      only: { type: 'string' },
+      kubectl: { type: 'string', default: '33' },
+      'cpu-prof': { type: 'string' },
+    },
+  });
+  const bytes = Number(values.bytes);
+  const roundTrips = Number(values['round-trips']);
+  const repeat = Number(values.repeat);
+  const only = values.only?.split(',');
+  const selected = paths.filter((p) => !only || only.includes(p.id));
+
+  const cleanup = new Cleanup();
+  const onSignal = (): void => void cleanup.run().then(() => process.kill(process.pid, 'SIGKILL'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    if (values['cpu-prof']) {
+      mkdirSync(values['cpu-prof'], { recursive: true });
+      process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${values['cpu-prof']}`;
+    }
+    console.error('starting hubspoke up …');
+    const up = await startUp(cleanup, { nodeName: 'bench-node', timeoutMs: 120_000 });
+    delete process.env.NODE_OPTIONS;
+    const k = kubectlRunner(Number(values.kubectl), up.kubeconfigPath);
+    const { pod, port } = await startSinkPod(k);
+    let peer: Promise<OpenSSHPeer> | undefined;
+    const ctx: Context = {
+      cleanup,
+      up,
+      kubectl: k,
+      pod,
+      podPort: port,
+      sshPeer: () => (peer ??= startOpenSSHPeer(cleanup)),
+    };
+
+    const started: { path: Path; connect: Connect; pids: number[] }[] = [];
+    for (const path of selected) {
+      console.error(`setting up ${path.label} …`);
+      started.push({ path, ...(await path.start(ctx)) });
+    }
+    const best = new Map<string, { mbPerSec: number; cpuMsPerGB: number; p50Ms: number; p99Ms: number }>();
+    for (let r = 0; r < repeat; r++) {
+      for (const { path, connect, pids } of started) {
+        console.error(`run ${r + 1}/${repeat}: ${path.label} …`);
+        const cpuBefore = await Promise.all(pids.map(cpuMs));
+        const tp = await measureThroughput(connect, bytes);
+        const cpuAfter = await Promise.all(pids.map(cpuMs));
+        const cpu = cpuAfter.reduce((s, v, i) => s + v - cpuBefore[i]!, 0) / (bytes / 1e9);
+        const rt = await measureRoundTrips(connect, roundTrips);
+        const b = best.get(path.id);
+        best.set(path.id, {
+          mbPerSec: Math.max(b?.mbPerSec ?? 0, tp.mbPerSec),
+          cpuMsPerGB: Math.min(b?.cpuMsPerGB ?? Infinity, cpu),
+          p50Ms: Math.min(b?.p50Ms ?? Infinity, rt.p50Ms),
+          p99Ms: Math.min(b?.p99Ms ?? Infinity, rt.p99Ms),
+        });
+      }
+    }
+
+    const direct = best.get('direct');
+    const ssh = best.get('ssh');
+    const rows: Row[] = started.map(({ path, pids }) => {
+      const b = best.get(path.id)!;
+      return {
+        path: path.label,
+        'MB/s': b.mbPerSec,
+        'vs (a)': direct ? ratio(b.mbPerSec, direct.mbPerSec) : '',
+        'vs (b)': ssh ? ratio(b.mbPerSec, ssh.mbPerSec) : '',
+        'CPU s/GB': pids.length ? b.cpuMsPerGB / 1000 : '',
+        'RTT p50 ms': b.p50Ms,
+        'RTT p99 ms': b.p99Ms,
+        'p50 added ms': direct ? b.p50Ms - direct.p50Ms : '',
+      };
+    });
+    const load = execFileSync('uptime', { encoding: 'utf8' }).trim();
+    console.log(
+      `\n${(bytes / 2 ** 20).toFixed(0)} MiB per stream, ${roundTrips} round trips, best of ${repeat}; ` +
+        `kubectl 1.${k.minor}; ${load}\n`
+    );
+    printTable(rows, 2);
+
+    const exec = await measureRuns(Number(values['exec-runs']), async () => {
+      await k.ok(['exec', pod, '--', 'true']);
+    });
+    console.log(
+      `\nkubectl exec ${pod} -- true: p50 ${exec.p50Ms.toFixed(0)} ms, p99 ${exec.p99Ms.toFixed(0)} ms ` +
+        `(${exec.n} runs, kubectl start-up included)`
+    );
+    if (values['cpu-prof']) {
+      // V8 writes the profile when the process exits on its own: Ctrl-C, as a user stops `up`.
+      await writeFile(`${values['cpu-prof']}/up.pid`, String(up.child.pid));
+      const exited = new Promise((r) => up.child.once('exit', r));
+      up.child.kill('SIGINT');
+      await exited;
+    }
+  } finally {
+    await cleanup.run();
+  }
+}
+
+await main();
