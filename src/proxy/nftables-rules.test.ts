@@ -98,6 +98,7 @@ const expected = `table ip hubspoke-proxy {
 		jump masquerading
 	}
 	chain reject-chain {
+		meta l4proto tcp reject with tcp reset
 		reject
 	}
 	chain mark-for-masquerade {
@@ -119,7 +120,7 @@ const expected = `table ip hubspoke-proxy {
 		fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @no-endpoint-nodeports
 	}
 	chain cluster-ips-check {
-		ip daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"
+		ip daddr @cluster-ips goto reject-chain comment "Reject traffic to invalid ports of ClusterIPs"
 	}
 	chain external-SUSTUHLJ-default/web/tcp/http {
 		jump mark-for-masquerade

@@ -5,10 +5,11 @@
 //   addresses in service-nodeports → service-<hash>-ns/name/proto/port: affinity, then `numgen random` over the
 //   ready endpoints → endpoint-<hash>-…__ip/port: dnat (NodePorts pass through external-… first, which marks
 //   them for masquerading; so do ClusterIP clients outside --cluster-cidr, or all with --masquerade-all).
-//   A Service port without ready endpoints is in no-endpoint-services/-nodeports instead and is rejected
-//   (ICMP port unreachable: the client is refused at once), and a ClusterIP's undeclared ports are rejected.
-// (The output hook takes no `dstnat` keyword: its priorities are numbers, dstnat being -100.) Unlike upstream, the reject checks run in prerouting (before routing) rather than input/forward, so they
-// hold on a node without a route for the service range.
+//   A Service port without ready endpoints is in no-endpoint-services/-nodeports instead and is rejected (a TCP
+//   reset, else ICMP port unreachable: the client is refused at once), as are a ClusterIP's undeclared ports.
+// Unlike upstream, the reject checks run in prerouting (before routing) rather than input/forward, so they hold
+// on a node without a route for the service range. The output hook takes no `dstnat` keyword: its priorities
+// are numbers (dstnat is -100).
 import { createHash } from 'node:crypto';
 import type { Endpoint, ServicePort } from './service-ports.js';
 
@@ -85,7 +86,9 @@ export function buildRuleset(ports: ServicePort[], opts: RulesOptions): Ruleset 
   chains.set('nat-output', base('type nat hook output priority -100', ['jump services']));
   chains.set('nat-postrouting', base('type nat hook postrouting priority srcnat', ['jump masquerading']));
 
-  chains.set('reject-chain', ['reject']);
+  // A TCP reset rather than upstream's ICMP for TCP: the kernel rate-limits ICMP errors per peer (a burst of 6,
+  // then one a second), and a client whose error was dropped waits a second to retry its SYN.
+  chains.set('reject-chain', ['meta l4proto tcp reject with tcp reset', 'reject']);
   chains.set('mark-for-masquerade', [`meta mark set meta mark | ${masqueradeBit}`]);
   chains.set('masquerading', [
     `meta mark & ${masqueradeBit} == 0 return`,
@@ -101,7 +104,7 @@ export function buildRuleset(ports: ServicePort[], opts: RulesOptions): Ruleset 
     `fib daddr type local ${nodePortMatch} meta l4proto . th dport vmap @no-endpoint-nodeports`,
   ]);
   chains.set('cluster-ips-check', [
-    'ip daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"',
+    'ip daddr @cluster-ips goto reject-chain comment "Reject traffic to invalid ports of ClusterIPs"',
   ]);
 
   const serviceIPs: string[] = [];
