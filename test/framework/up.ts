@@ -34,12 +34,17 @@ async function containerPids(dataDir: string): Promise<number[]> {
   return pids;
 }
 
-export async function startUp(t: Hook, opts: { nodeName?: string; timeoutMs?: number } = {}): Promise<Up> {
+export async function startUp(
+  t: Hook,
+  // nodeArgs go before the script (e.g. --cpu-prof, which NODE_OPTIONS does not take).
+  opts: { nodeName?: string; timeoutMs?: number; nodeArgs?: string[] } = {}
+): Promise<Up> {
   const nodeName = opts.nodeName ?? 'up-node';
   const dataDir = await mkdtemp(join(tmpdir(), 'hubspoke-up-'));
   const child = spawn(
     process.execPath,
     [
+      ...(opts.nodeArgs ?? []),
       '--import',
       'tsx',
       mainScript,
