@@ -223,6 +223,14 @@ test('port-forward (two ports, 20 connections, 100 MiB each way, a refused port)
     assert.equal(pf.exitCode, null, `${what}: port-forward still running: ${pfErr}`);
     pf.kill('SIGKILL');
 
+    // exec: stdin piped to the end, the exit code propagated.
+    const exec = await k(['exec', '-i', 'xfer', '--', 'sh', '-c', 'cat; echo err >&2; exit 3'], {
+      stdin: 'piped',
+      env,
+    });
+    assert.deepEqual([exec.code, exec.stdout], [3, 'piped'], `${what}: ${exec.stderr}`);
+    assert.match(exec.stderr, /^err\n/, what);
+
     // cp both ways (exec + tar underneath), 50 MiB.
     await k.ok(['cp', file, 'xfer:/tmp/up.bin'], { env });
     const inPod = await k.ok(['exec', 'xfer', '--', 'sha256sum', '/tmp/up.bin'], { env });

@@ -98,6 +98,11 @@ test('kubectl WebSockets through a SPDY-only kubelet: exec, attach and port-forw
     fetch(`http://127.0.0.1:${port}/`).then((r) => (r.ok ? true : undefined))
   );
 
+  // kubectl ends a WebSocket session 61 s after the last Pong: one longer than that shows its pings are answered.
+  const long = kubectl(33, cp.kubeconfigPath)(['exec', 'web', '--', 'sh', '-c', 'sleep 65; echo done'], {
+    timeoutMs: 120_000,
+  });
+
   for (const minor of [30, 33]) {
     const k = kubectl(minor, cp.kubeconfigPath);
     const exec = await k(['-v=4', 'exec', '-i', 'web', '--', 'sh', '-c', 'cat; echo oops >&2; exit 3'], {
@@ -147,6 +152,9 @@ test('kubectl WebSockets through a SPDY-only kubelet: exec, attach and port-forw
   await pingPong(cp, 'web');
   spdyOnly.kubelet.server.extendWebSocketsToKubelet = true;
   await pingPong(cp, 'web');
+
+  const longRun = await long;
+  assert.deepEqual([longRun.code, longRun.stdout], [0, 'done\n'], longRun.stderr);
 
   // --streaming-connection-idle-timeout: a session with no traffic for 1 s is closed, a busy one runs on.
   await kubelet(t, cp, 'node-2', '1s');
