@@ -146,7 +146,7 @@ test('drain: the agent sends DRAIN, the server prefers another agent but still u
     await s.server.metrics.registry
       .getSingleMetric('konnectivity_network_proxy_server_agent_dial_duration_seconds')!
       .get()
-  ).values.filter((v) => v.metricName?.endsWith('_count'));
+  ).values.filter((v) => (v as { metricName?: string }).metricName?.endsWith('_count'));
   const count = (id: string) => drained.find((v) => v.labels.agent_id === id)?.value ?? 0;
   assert.equal(count('node1'), 1, 'the drained agent got only the dial made while it was alone');
   assert.equal(count('node2'), 10);

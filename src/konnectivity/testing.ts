@@ -3,7 +3,7 @@
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { createCA, issueCertificate, type CertKeyPair } from '../pki/index.js';
-import { PacketType, ProxyServiceClient, type Packet } from './proto/packet.js';
+import { AgentServiceClient, PacketType, ProxyServiceClient, type Packet } from './proto/packet.js';
 
 export type ClientStream = grpc.ClientDuplexStream<Packet, Packet>;
 
@@ -126,4 +126,43 @@ export class TcpRelay {
       b.destroy();
     }
   }
+}
+
+/** A bare agent stream (no ProxyAgent): the test sees every DIAL_REQ and answers, or not, by hand. */
+export async function bareAgent(
+  port: number,
+  pki: TestPKI,
+  agentID: string,
+  identifiers: string
+): Promise<{ client: grpc.Client; stream: ClientStream; next: ReturnType<typeof reader> }> {
+  const client = new AgentServiceClient(`127.0.0.1:${port}`, grpc.credentials.createSsl(Buffer.from(pki.ca.cert)), {
+    'grpc.ssl_target_name_override': 'konnectivity-server',
+  });
+  const md = new grpc.Metadata();
+  md.set('agentid', agentID);
+  md.set('agentidentifiers', identifiers);
+  md.set('authorization', 'Bearer token');
+  const stream = (client as unknown as { Connect(md: grpc.Metadata): ClientStream }).Connect(md);
+  const next = reader(stream);
+  await new Promise((resolve) => stream.once('metadata', resolve));
+  return { client, stream, next };
+}
+
+/** Sends `CONNECT address` on `socket` (as kube-apiserver does: Host is not the target) and reads the reply head. */
+export function httpConnect(socket: Socket, address: string): Promise<{ status: number; head: string; rest: Buffer }> {
+  socket.write(`CONNECT ${address} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: test\r\n\r\n`);
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    const onData = (d: Buffer): void => {
+      buf = Buffer.concat([buf, d]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.off('data', onData);
+      const head = buf.subarray(0, end).toString();
+      resolve({ status: Number(head.split(' ')[1]), head, rest: buf.subarray(end + 4) });
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+    socket.once('close', () => reject(new Error(`closed after ${JSON.stringify(buf.toString())}`)));
+  });
 }

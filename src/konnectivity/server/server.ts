@@ -612,6 +612,11 @@ export class ProxyServer {
     });
     const f = this.newFrontend(leg);
     socket.on('error', () => socket.destroy());
+    // No half-close in the protocol (reference §2.5): the frontend's EOF ends the connection on the node too.
+    socket.once('end', () => {
+      this.frontendGone(f);
+      socket.end();
+    });
     socket.once('close', () => {
       this.metrics.httpConnections.dec();
       this.frontendGone(f);
