@@ -120,7 +120,7 @@ test('kube-proxy nftables: ClusterIP, NodePort, affinity, reject, endpoint chang
   );
   const nft = (...args: string[]): Promise<string> => inNetns(nodeNs, 'nft', ...args);
   const listTable = (): Promise<string> => nft('list', 'table', 'ip', table).catch(() => '');
-  const startProxy = (): NetnsProcess =>
+  const startProxy = (mode: string[]): NetnsProcess =>
     spawnInNetns(
       t,
       nodeNs,
@@ -132,7 +132,7 @@ test('kube-proxy nftables: ClusterIP, NodePort, affinity, reject, endpoint chang
         'kube-proxy',
         '--kubeconfig',
         kubeconfigPath,
-        '--proxy-mode=nftables',
+        ...mode,
         '--nodeport-addresses=10.253.1.0/24',
         '--min-sync-period=100ms',
       ],
@@ -142,7 +142,7 @@ test('kube-proxy nftables: ClusterIP, NodePort, affinity, reject, endpoint chang
   // Left over from an earlier run: replaced at start.
   await nft('add', 'table', 'ip', table);
   await nft('add', 'chain', 'ip', table, 'stale-from-last-run');
-  let proxy = startProxy();
+  let proxy = startProxy(['--proxy-mode=nftables']);
 
   const create = (c: KubeClient, path: string, body: unknown): Promise<any> => c.request('POST', path, body);
   const slice = (name: string, service: string, ips: string[], portName = 'http'): unknown => ({
@@ -225,6 +225,7 @@ test('kube-proxy nftables: ClusterIP, NodePort, affinity, reject, endpoint chang
   await eventually("10.253.2.2 out of web's rules", async () =>
     goneEndpoint.test(await listTable()) ? undefined : true
   );
+  assert.equal((await dial(stickyIP, 80)).data, first, 'affinity survives a sync');
   for (let i = 0; i < 10; i++) assert.equal((await dial(webIP, 80)).data, '10.253.2.3 10.253.1.2');
 
   // kube-proxy killed without cleaning up; a Service deleted meanwhile; the restarted proxy rebuilds the table
@@ -232,16 +233,19 @@ test('kube-proxy nftables: ClusterIP, NodePort, affinity, reject, endpoint chang
   await proxy.stop('SIGKILL');
   assert.match(await listTable(), new RegExp(emptyIP.replace(/\./g, '\\.')));
   await admin.request('DELETE', `${svcPath}/empty`);
-  proxy = startProxy();
+  // No --proxy-mode: root in the namespace may change its firewall, so nftables is the default.
+  proxy = startProxy([]);
   await eventually(
     'the rules rebuilt without the deleted Service',
     async () => (new RegExp(`${emptyIP.replace(/\./g, '\\.')}\\b`).test(await listTable()) ? undefined : true),
     30_000
   );
+  assert.match(proxy.stderr(), /"mode":"nftables"/);
+  assert.doesNotMatch(await listTable(), /default\/empty\//);
   for (let i = 0; i < 5; i++) assert.equal((await dial(webIP, 80)).data, '10.253.2.3 10.253.1.2');
   assert.equal((await dial('10.253.1.1', nodePort)).data, '10.253.2.3 10.253.2.1');
 
-  // Exit: the table is gone, and ClusterIPs no longer lead anywhere.
+  // Exit (SIGTERM): the table is gone.
   await proxy.stop('SIGTERM');
   assert.equal(proxy.child.exitCode, 0, proxy.stderr());
   await assert.rejects(nft('list', 'table', 'ip', table));
