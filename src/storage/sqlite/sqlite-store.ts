@@ -373,8 +373,9 @@ export class SqliteStore implements Store {
     this.#syncing = true;
     try {
       while (this.#synced < this.#revision) {
-        const target = this.#revision;
-        await syncFile(walPath);
+        let target = this.#revision;
+        // Read the target once the file is open: the writers woken by the last sync have committed by then.
+        await syncFile(walPath, () => (target = this.#revision));
         this.#advance(target);
       }
     } catch (err) {
@@ -437,10 +438,14 @@ export class SqliteStore implements Store {
   }
 }
 
-/** fdatasync of `path`, on libuv's thread pool. Opened per sync: the handle names the live file, whatever SQLite did. */
-async function syncFile(path: string): Promise<void> {
+/**
+ * fdatasync of `path`, on libuv's thread pool; `beforeSync` runs just before the call, so whatever was written
+ * until then is covered. Opened per sync: the handle names the live file, whatever SQLite did.
+ */
+async function syncFile(path: string, beforeSync?: () => void): Promise<void> {
   const file = await openFile(path, 'r');
   try {
+    beforeSync?.();
     await file.datasync();
   } finally {
     await file.close();
