@@ -14,7 +14,7 @@ import { decodeBody, mediaType, readBody } from './body.js';
 import { negotiateObjectOutput, type ObjectOutput } from './negotiate.js';
 import { applyPatchRequest, isPatchType } from './patch.js';
 import { defaultFieldManager, intParam, writeParams, type WriteParams } from './query.js';
-import { writeJSON } from './responses.js';
+import { writeJSON, writeList } from './responses.js';
 import { serveWatch } from './watch.js';
 import type { Subresources } from '../registry/subresources.js';
 
@@ -187,12 +187,7 @@ async function serveList(
   if (list.continueToken) metadata.continue = list.continueToken;
   if (list.remainingItemCount !== undefined) metadata.remainingItemCount = list.remainingItemCount;
   if (out.as === 'Table') return writeJSON(ctx, req, res, 200, renderTable(store, list.items, out, metadata));
-  writeJSON(ctx, req, res, 200, {
-    apiVersion: store.apiVersion,
-    kind: store.def.listKind,
-    metadata,
-    items: list.items,
-  });
+  writeList(ctx, req, res, 200, { apiVersion: store.apiVersion, kind: store.def.listKind, metadata }, list.items);
 }
 
 export function renderTable(

@@ -11,6 +11,9 @@ import type { RequestContext, Request, Response } from '../context.js';
 import type { EndpointsConfig } from './resource.js';
 import { renderTable } from './resource.js';
 import { boolParam, intParam } from './query.js';
+import { sharedJSON } from './responses.js';
+
+const eventEnd = Buffer.from('}\n');
 
 /** Upstream's --min-request-timeout: a watch without timeoutSeconds lasts between this and twice this. */
 const minRequestTimeoutMs = 1800_000;
@@ -40,16 +43,17 @@ export async function serveWatch(
 
   let first = true;
   const write = (ev: ObjectEvent): boolean => {
-    let object: unknown = ev.object;
-    if (out.as === 'Table' && (ev.type === 'ADDED' || ev.type === 'MODIFIED' || ev.type === 'DELETED')) {
-      const table = renderTable(store, [ev.object], out, { resourceVersion: ev.object.metadata?.resourceVersion }) as {
-        columnDefinitions?: unknown[];
-      };
-      if (!first) table.columnDefinitions = [];
-      first = false;
-      object = table;
+    if (out.as !== 'Table' || ev.type === 'BOOKMARK' || ev.type === 'ERROR') {
+      // The object's encoding is shared with every other watcher of the same event.
+      const head = Buffer.from(`{"type":"${ev.type}","object":`);
+      return (res as ServerResponse).write(Buffer.concat([head, sharedJSON(ev.object), eventEnd]));
     }
-    return (res as ServerResponse).write(JSON.stringify({ type: ev.type, object }) + '\n');
+    const table = renderTable(store, [ev.object], out, { resourceVersion: ev.object.metadata?.resourceVersion }) as {
+      columnDefinitions?: unknown[];
+    };
+    if (!first) table.columnDefinitions = [];
+    first = false;
+    return (res as ServerResponse).write(JSON.stringify({ type: ev.type, object: table }) + '\n');
   };
   const matchesName = (ev: ObjectEvent): boolean => !name || ev.object.metadata?.name === name;
 
