@@ -21,6 +21,14 @@ const commands: Record<string, { summary: string; run: (argv: string[]) => Promi
     run: runAgent,
   },
   'kube-proxy': { summary: 'Run the Service proxy alone (kube-proxy flags; userspace mode)', run: runKubeProxy },
+  'konnectivity-server': {
+    summary: 'Run the Konnectivity server alone (upstream flags)',
+    run: async (a) => (await import('./konnectivity-server.js')).runKonnectivityServer(a),
+  },
+  'konnectivity-agent': {
+    summary: 'Run the Konnectivity agent alone (upstream flags)',
+    run: async (a) => (await import('./konnectivity-agent.js')).runKonnectivityAgent(a),
+  },
   token: { summary: 'Create, list and delete bootstrap tokens that nodes join with', run: runToken },
   kubeconfig: { summary: 'Issue a client-certificate kubeconfig signed by the cluster CA', run: runKubeconfig },
 };
