@@ -24,4 +24,11 @@ export {
 export { canonicalIP, parseCIDR, type CIDR } from './ip.js';
 export { DEFAULT_KEY_ALGORITHM, generatePrivateKey, type KeyAlgorithm } from './keys.js';
 export { kubeconfig, type KubeconfigOptions } from './kubeconfig.js';
+export {
+  parseSSHPublicKey,
+  sshFingerprint,
+  sshHostKeyAnnotation,
+  sshPortAnnotation,
+  type SSHPublicKey,
+} from './ssh.js';
 export { defaultTLSCipherSuites, opensslCiphers, validateTLSCipherSuites } from './tls-ciphers.js';
