@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { test } from 'node:test';
 import { request as httpsRequest } from 'node:https';
 import { loadKubeconfig } from '../../src/lib/kubeconfig.js';
 import { kubectl } from '../framework/kubectl.js';
+import { containerPids } from '../framework/up.js';
 
 const nodeName = 'up-test-node';
 
@@ -85,20 +86,6 @@ const alive = (pid: number): boolean => {
     return false;
   }
 };
-
-/** The container processes the kubelet's runtime recorded (host pids of the shim and the container). */
-async function containerPids(dataDir: string): Promise<number[]> {
-  const dir = join(dataDir, 'agent', 'containers');
-  const pids: number[] = [];
-  for (const id of await readdir(dir).catch(() => [])) {
-    const st = JSON.parse(await readFile(join(dir, id, 'state.json'), 'utf8').catch(() => '{}')) as {
-      pid?: number;
-      shimPid?: number;
-    };
-    for (const p of [st.pid, st.shimPid]) if (p) pids.push(p);
-  }
-  return pids;
-}
 
 async function poll<T>(what: string, timeoutMs: number, f: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;

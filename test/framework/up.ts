@@ -21,7 +21,7 @@ export interface Up {
 }
 
 /** The shim and container pids the kubelet's runtime recorded under the data dir. */
-async function containerPids(dataDir: string): Promise<number[]> {
+export async function containerPids(dataDir: string): Promise<number[]> {
   const dir = join(dataDir, 'agent', 'containers');
   const pids: number[] = [];
   for (const id of await readdir(dir).catch(() => [])) {
