@@ -45,6 +45,7 @@ import { jwksPath, OpenIDMetadata } from './endpoints/openid.js';
 import { unknownFieldsFinder } from './endpoints/unknown-fields.js';
 import { resolveRequestInfo } from './request-info.js';
 import { EgressSelector } from './egress/dialer.js';
+import { feedNodes, newSSHDialer, type SSHDialer } from './egress/ssh/index.js';
 import type { TLSClientConfig } from './proxy/backend.js';
 import { ensureKubeletClientCertificate } from './proxy/credentials.js';
 import { registerProxySubresources } from './proxy/subresources.js';
@@ -106,7 +107,8 @@ export class ApiServer {
     readonly log: Logger,
     pki: Awaited<ReturnType<typeof ensureClusterPKI>>,
     tls: { cert: string; key: string; clientCA: string; kubelet: TLSClientConfig; proxyCA: string },
-    authnFiles: AuthenticationFiles
+    authnFiles: AuthenticationFiles,
+    private readonly egress: EgressSelector
   ) {
     this.pki = pki;
     this.metricsRegistry = new Registry();
@@ -223,7 +225,7 @@ export class ApiServer {
       })
     );
     registerProxySubresources(subresources, {
-      egress: new EgressSelector(),
+      egress,
       kubeletTLS: tls.kubelet,
       preferredAddressTypes: options.kubeletPreferredAddressTypes,
       proxyCA: tls.proxyCA,
@@ -343,10 +345,10 @@ export class ApiServer {
 
   #dispatch(chain: Handler, req: Request, res: Response, upgrade?: RequestContext['upgrade']): Promise<void> {
     const abort = new AbortController();
-    const onShutdown = (): void => abort.abort();
+    const onShutdown = (): void => abort.abort(requestEnded);
     this.#shutdown.signal.addEventListener('abort', onShutdown, { once: true });
     res.once('close', () => {
-      abort.abort();
+      abort.abort(requestEnded);
       this.#shutdown.signal.removeEventListener('abort', onShutdown);
     });
     let url: URL;
@@ -385,7 +387,21 @@ export class ApiServer {
       proxyCA: options.proxyCAFile ? await readFile(options.proxyCAFile, 'utf8') : pki.ca.cert,
     };
     const authnFiles = await loadAuthenticationFiles(options, log);
-    const server = new ApiServer(options, deps.store, log, pki, tls, authnFiles);
+    // SSH tunnels for the `cluster` selection (--ssh-user/--ssh-keyfile), fed the Nodes once the caches exist.
+    let ssh: SSHDialer | undefined;
+    if (options.sshUser && options.sshKeyfile)
+      ssh = await newSSHDialer(
+        {
+          user: options.sshUser,
+          keyFile: options.sshKeyfile,
+          port: options.sshPort,
+          knownHostsFile: options.sshKnownHosts,
+        },
+        { preferredAddressTypes: options.kubeletPreferredAddressTypes, connectTimeoutMs: options.kubeletTimeoutMs, log }
+      );
+    const egress = new EgressSelector(ssh ? { cluster: ssh } : {});
+    const server = new ApiServer(options, deps.store, log, pki, tls, authnFiles, egress);
+    if (ssh) feedNodes(server.stores.get('/v1/nodes')!, ssh, server.#shutdown.signal, log);
     await bootstrapPolicy(server.stores, log);
     await Promise.all(server.#caches.map((c) => c.synced()));
     await new Promise<void>((resolve, reject) => {
@@ -428,6 +444,7 @@ export class ApiServer {
     this.#stopCompaction();
     for (const s of this.stores.values()) s.cacher.stop();
     this.#watchMux.close();
+    this.egress.close();
     // Watches and streams end with the shutdown signal; idle keep-alive connections are closed after a grace period.
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
@@ -440,6 +457,9 @@ export class ApiServer {
     });
   }
 }
+
+/** The reason of every request's signal: one AbortError for all (abort() without one builds a DOMException per request). */
+const requestEnded = new DOMException('the request ended', 'AbortError');
 
 function unlimitedListeners(c: AbortController): AbortController {
   setMaxListeners(0, c.signal);
