@@ -41,6 +41,8 @@ interface Job {
   concurrency: number;
   /** `{i}` is the index modulo this (GETs cycle over the objects created). */
   modulo?: number;
+  /** Send Accept-Encoding: gzip, as kubectl (Go's transport) does. */
+  gzip?: boolean;
 }
 interface JobResult {
   ms: number[];
@@ -63,6 +65,7 @@ function serveJobs(creds: Credentials): void {
       const body = job.body === undefined ? undefined : Buffer.from(job.body.replaceAll('{i}', index));
       const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'hubspoke-bench' };
       if (body) headers['content-type'] = 'application/json';
+      if (job.gzip) headers['accept-encoding'] = 'gzip';
       const req = request(
         new URL(job.path.replaceAll('{i}', index), creds.server),
         { method: job.method, headers, agent },
@@ -225,11 +228,12 @@ async function main(): Promise<void> {
       if (pods) {
         const l = await admin.get('/api/v1/namespaces/bench/pods');
         if (l.items.length !== pods) throw new Error(`listed ${l.items.length} pods, want ${pods}`);
-        for (const [what, query] of [
-          ['consistent, from cache', ''],
-          ['resourceVersion=0', '?resourceVersion=0'],
-        ]) {
-          const lists = await load.run('GET', `/api/v1/namespaces/bench/pods${query}`, Number(args.lists), 1);
+        for (const [what, query, gzip] of [
+          ['consistent, from cache', '', false],
+          ['resourceVersion=0', '?resourceVersion=0', false],
+          ['consistent, gzip as kubectl asks', '', true],
+        ] as const) {
+          const lists = await load.run('GET', `/api/v1/namespaces/bench/pods${query}`, Number(args.lists), 1, { gzip });
           out(`LIST ${pods} pods (${what})`, lists.summary);
         }
         await profile('list');
@@ -350,7 +354,7 @@ class Load {
     path: string,
     n: number,
     concurrency: number,
-    opts: { body?: string; modulo?: number } = {}
+    opts: { body?: string; modulo?: number; gzip?: boolean } = {}
   ): Promise<{ rate: number; summary: string }> {
     const share = Math.ceil(n / this.#workers.length);
     const serverCpu0 = await cpuMs(this.serverPid);
@@ -366,6 +370,7 @@ class Load {
               path,
               body: opts.body,
               modulo: opts.modulo,
+              gzip: opts.gzip,
               n: Math.min(share, n - k * share),
               offset: k * share,
               concurrency: Math.max(1, Math.ceil(concurrency / this.#workers.length)),
