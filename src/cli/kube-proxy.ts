@@ -17,8 +17,7 @@ const proxyFlags = {
   },
   'proxy-mode': {
     type: 'string',
-    help: 'nftables or userspace; empty: nftables if this process may change the firewall (CAP_NET_ADMIN, nft), else userspace.',
-    default: '',
+    help: 'nftables or userspace (default: nftables if this process may change the firewall, i.e. CAP_NET_ADMIN and nft, else userspace).',
   },
   'nodeport-addresses': {
     type: 'string',
@@ -79,8 +78,7 @@ export async function runKubeProxy(argv: string[]): Promise<void> {
   }
   const errs: string[] = [];
   if (!f.kubeconfig) errs.push('--kubeconfig is required');
-  const modes = ['', 'nftables', 'userspace'];
-  if (!modes.includes(f['proxy-mode']!))
+  if (f['proxy-mode'] !== undefined && !['nftables', 'userspace'].includes(f['proxy-mode']))
     errs.push(`--proxy-mode: "${f['proxy-mode']}" is not supported (nftables, userspace)`);
   const nodePortAddresses = cidrList('nodeport-addresses', f['nodeport-addresses'], errs);
   const [clusterCIDR] = cidrList('cluster-cidr', f['cluster-cidr'], errs);

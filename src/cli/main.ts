@@ -20,7 +20,10 @@ const commands: Record<string, { summary: string; run: (argv: string[]) => Promi
     summary: 'Join this node with a bootstrap token (hubspoke token create prints the command) and run its kubelet',
     run: runAgent,
   },
-  'kube-proxy': { summary: 'Run the Service proxy alone (kube-proxy flags; userspace mode)', run: runKubeProxy },
+  'kube-proxy': {
+    summary: 'Run the Service proxy alone (kube-proxy flags; nftables or userspace mode)',
+    run: runKubeProxy,
+  },
   'konnectivity-server': {
     summary: 'Run the Konnectivity server alone (upstream flags)',
     run: async (a) => (await import('./konnectivity-server.js')).runKonnectivityServer(a),
