@@ -95,6 +95,16 @@ export interface ApiServerOptions {
   kubeletTimeoutMs?: number;
   /** --proxy-ca-file: what `https:` pods/services proxy backends must chain to. @default the cluster CA */
   proxyCAFile?: string;
+  /**
+   * --ssh-user/--ssh-keyfile: reach nodes through SSH tunnels (upstream's removed flags; deprecated, logged at
+   * start): every `cluster` dial is a channel on an SSH connection to the node's sshd (egress/ssh/).
+   */
+  sshUser?: string;
+  sshKeyfile?: string;
+  /** --ssh-port: the nodes' sshd port when a Node does not publish hubspoke.io/ssh-port. @default 22 */
+  sshPort?: number;
+  /** --ssh-known-hosts: an OpenSSH known_hosts file pinning nodes' host keys (wins over their hubspoke.io/ssh-host-key). */
+  sshKnownHosts?: string;
 }
 
 export type CompletedApiServerOptions = Required<
@@ -113,12 +123,18 @@ export type CompletedApiServerOptions = Required<
     | 'kubeletClientKey'
     | 'kubeletCertificateAuthority'
     | 'proxyCAFile'
+    | 'sshUser'
+    | 'sshKeyfile'
+    | 'sshKnownHosts'
   >
 > & {
   kubeletClientCertificate?: string;
   kubeletClientKey?: string;
   kubeletCertificateAuthority?: string;
   proxyCAFile?: string;
+  sshUser?: string;
+  sshKeyfile?: string;
+  sshKnownHosts?: string;
   tokenAuthFile?: string;
   serviceAccountSigningKeyFile?: string;
   serviceAccountJwksUri?: string;
@@ -178,6 +194,10 @@ export function completeApiServerOptions(o: ApiServerOptions): CompletedApiServe
       : defaultPreferredAddressTypes,
     kubeletTimeoutMs: o.kubeletTimeoutMs ?? 5_000,
     proxyCAFile: o.proxyCAFile,
+    sshUser: o.sshUser,
+    sshKeyfile: o.sshKeyfile,
+    sshPort: o.sshPort ?? 22,
+    sshKnownHosts: o.sshKnownHosts,
     watchCacheSize: o.watchCacheSize ?? 1000,
     watcherBufferSize: o.watcherBufferSize ?? o.watchCacheSize ?? 1000,
     identityLeaseDurationMs: o.identityLeaseDurationMs ?? 15_000,
@@ -209,6 +229,10 @@ export function validateApiServerOptions(o: CompletedApiServerOptions): string[]
   for (const t of o.kubeletPreferredAddressTypes)
     if (!['Hostname', 'InternalDNS', 'InternalIP', 'ExternalDNS', 'ExternalIP'].includes(t))
       errs.push(`--kubelet-preferred-address-types: unknown address type "${t}"`);
+  if (!!o.sshUser !== !!o.sshKeyfile) errs.push('--ssh-user and --ssh-keyfile must be given together');
+  if (!Number.isInteger(o.sshPort) || o.sshPort < 1 || o.sshPort > 65535)
+    errs.push(`--ssh-port: ${o.sshPort} must be between 1 and 65535`);
+  if (o.sshKnownHosts && !o.sshUser) errs.push('--ssh-known-hosts: only used with --ssh-user and --ssh-keyfile');
   errs.push(...validateAuthorizationModes(o.authorizationMode));
   errs.push(...validateAdmissionPlugins(o.enableAdmissionPlugins, o.disableAdmissionPlugins));
   errs.push(...validateTLSCipherSuites(o.tlsCipherSuites));

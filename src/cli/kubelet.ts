@@ -20,6 +20,11 @@ export const kubeletFlags = {
   config: { type: 'string', help: 'A KubeletConfiguration file (kubelet.config.k8s.io/v1beta1); flags override it.' },
   'hostname-override': { type: 'string', help: 'The node name to register instead of the host name.' },
   'node-ip': { type: 'string', help: "The node's IP address, reported as InternalIP and used as every pod's IP." },
+  'ssh-host-key-file': {
+    type: 'string',
+    help: "This node's sshd host public key (e.g. /etc/ssh/ssh_host_ed25519_key.pub): its fingerprint is published so an API server using SSH tunnels can pin it.",
+  },
+  'ssh-port': { type: 'string', help: "This node's sshd port, published when the API server's --ssh-port is not it." },
   'root-dir': {
     type: 'string',
     help: 'Directory for the kubelet state: containers, pod volumes.',
@@ -148,6 +153,8 @@ export async function kubeletOptionsFromFlags(
     hostnameOverride: f['hostname-override'],
     nodeIP: f['node-ip'],
     rootDir: f['root-dir'],
+    sshHostKeyFile: f['ssh-host-key-file'],
+    sshPort: intFlag('ssh-port', f['ssh-port'], errs),
     overrides,
   });
   const tls: TLSBootstrapOptions = {

@@ -120,6 +120,23 @@ export const serverFlags = {
     type: 'string',
     help: 'CA that https: pods/services proxy backends must chain to (default: the cluster CA).',
   },
+  'ssh-user': {
+    type: 'string',
+    help: 'If non-empty, use secure SSH proxy to the nodes, using this user name. Deprecated: use Konnectivity (--egress-selector-config-file).',
+  },
+  'ssh-keyfile': {
+    type: 'string',
+    help: 'If non-empty, use secure SSH proxy to the nodes, using this user keyfile. Deprecated: use Konnectivity.',
+  },
+  'ssh-port': {
+    type: 'string',
+    help: "The nodes' SSH port, for nodes that do not publish hubspoke.io/ssh-port.",
+    default: '22',
+  },
+  'ssh-known-hosts': {
+    type: 'string',
+    help: "An OpenSSH known_hosts file pinning the nodes' SSH host keys (otherwise each node's hubspoke.io/ssh-host-key).",
+  },
   'request-timeout': {
     type: 'string',
     help: 'Duration a handler must keep a request open before timing it out.',
@@ -277,6 +294,10 @@ export function apiServerOptionsFromFlags(f: FlagValues<typeof serverFlags>, dat
     kubeletPreferredAddressTypes: listFlag(f['kubelet-preferred-address-types']),
     kubeletTimeoutMs: durationFlag('kubelet-timeout', f['kubelet-timeout'], errs),
     proxyCAFile: f['proxy-ca-file'],
+    sshUser: f['ssh-user'] || undefined,
+    sshKeyfile: f['ssh-keyfile'] || undefined,
+    sshPort: intFlag('ssh-port', f['ssh-port'], errs),
+    sshKnownHosts: f['ssh-known-hosts'] || undefined,
     maxRequestsInflight: intFlag('max-requests-inflight', f['max-requests-inflight'], errs),
     maxMutatingRequestsInflight: intFlag('max-mutating-requests-inflight', f['max-mutating-requests-inflight'], errs),
     compactionIntervalMs:

@@ -11,6 +11,7 @@ import { StatusError } from '../api/errors.js';
 import { KubeClient } from '../lib/kube-client.js';
 import { loadKubeconfig } from '../lib/kubeconfig.js';
 import type { Logger } from '../lib/log.js';
+import { sshAnnotations } from './nodestatus/ssh.js';
 import { NodeStatusManager } from './nodestatus/status.js';
 import type { CompletedKubeletOptions } from './options.js';
 import { serviceEnv } from './pods/env.js';
@@ -61,6 +62,8 @@ export class Kubelet {
       });
     const runtime = new Runtime(o.rootDir, log.child({ component: 'runtime' }));
     await runtime.load();
+    // Before anything starts: a bad --ssh-host-key-file fails the start with nothing to undo.
+    const annotations = await sshAnnotations(o);
     // The server first: the port it bound (0 in tests) is what the Node's daemonEndpoints report.
     const server = await startKubeletServer(o, client, deps.servingCertificate, log.child({ component: 'server' }));
     const nodeStatus = new NodeStatusManager(
@@ -71,6 +74,7 @@ export class Kubelet {
         hostname: o.hostname,
         rootDir: o.rootDir,
         labels: o.nodeLabels,
+        annotations,
         registerNode: o.registerNode,
         maxPods: o.maxPods,
         port: server.port,

@@ -45,6 +45,9 @@ export interface KubeletOptions {
   hostnameOverride?: string;
   nodeIP?: string;
   rootDir?: string;
+  /** --ssh-host-key-file/--ssh-port: published for the API server's SSH tunnels (nodestatus/ssh.ts). */
+  sshHostKeyFile?: string;
+  sshPort?: number;
   /** From flags; these win over the file. */
   overrides: KubeletConfiguration;
 }
@@ -65,6 +68,8 @@ export interface CompletedKubeletOptions {
   nodeLeaseDurationSeconds: number;
   registerNode: boolean;
   nodeLabels: Record<string, string>;
+  sshHostKeyFile?: string;
+  sshPort?: number;
   server: KubeletServerConfig;
 }
 
@@ -186,6 +191,8 @@ export async function completeKubeletOptions(
       nodeLeaseDurationSeconds: c.nodeLeaseDurationSeconds,
       registerNode: c.registerNode,
       nodeLabels: c.nodeLabels ?? {},
+      sshHostKeyFile: o.sshHostKeyFile,
+      sshPort: o.sshPort,
       server: {
         address: c.address,
         readOnlyPort: c.readOnlyPort,
@@ -230,6 +237,8 @@ export function validateKubeletOptions(o: CompletedKubeletOptions): string[] {
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(o.nodeName) || o.nodeName.length > 253)
     errs.push(`--hostname-override: "${o.nodeName}" is not a valid node name (a DNS-1123 subdomain)`);
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) errs.push(`port: ${o.port} is not a port`);
+  if (o.sshPort !== undefined && !(Number.isInteger(o.sshPort) && o.sshPort > 0 && o.sshPort < 65536))
+    errs.push(`--ssh-port: ${o.sshPort} is not a port`);
   if (!Number.isInteger(o.maxPods) || o.maxPods < 1) errs.push(`maxPods: ${o.maxPods} must be a positive integer`);
   if (!(o.containerLogMaxSizeBytes >= 1024)) errs.push('containerLogMaxSize: must be at least 1Ki');
   if (!Number.isInteger(o.containerLogMaxFiles) || o.containerLogMaxFiles < 2)

@@ -255,3 +255,52 @@ describe('NodeRestriction - scope', () => {
     );
   });
 });
+
+describe('NodeRestriction - SSH host key pins (hubspoke)', () => {
+  const pinned = (pin: string | undefined, extra: Record<string, string> = {}): KubeObject => ({
+    metadata: { name: 'n1', annotations: { ...(pin ? { 'hubspoke.io/ssh-host-key': pin } : {}), ...extra } },
+  });
+  test('the node sets and changes its own pin; no other node may', async () => {
+    await plugin.validate!(attrs('CREATE', nodes, { name: 'n1', object: pinned('SHA256:a') }));
+    await plugin.validate!(
+      attrs('UPDATE', nodes, { name: 'n1', object: pinned('SHA256:b'), oldObject: pinned('SHA256:a') })
+    );
+    const n2: UserInfo = { name: 'system:node:n2', groups: ['system:nodes'] };
+    await refused(
+      attrs('UPDATE', nodes, { name: 'n1', user: n2, object: pinned('SHA256:x'), oldObject: pinned('SHA256:a') }),
+      /node "n2" is not allowed to modify node "n1"/
+    );
+  });
+  test('any other user, admins included, may not add, change or remove it, but may change other annotations', async () => {
+    await refused(
+      attrs('CREATE', nodes, { name: 'n1', user: admin, object: pinned('SHA256:a') }),
+      /only node "n1" itself may set the annotations hubspoke\.io\/ssh-host-key/
+    );
+    await refused(
+      attrs('UPDATE', nodes, { name: 'n1', user: admin, object: pinned('SHA256:x'), oldObject: pinned('SHA256:a') }),
+      /hubspoke\.io\/ssh-host-key/
+    );
+    await refused(
+      attrs('UPDATE', nodes, { name: 'n1', user: admin, object: pinned(undefined), oldObject: pinned('SHA256:a') }),
+      /hubspoke\.io\/ssh-host-key/
+    );
+    await refused(
+      attrs('UPDATE', nodes, {
+        name: 'n1',
+        user: admin,
+        object: pinned('SHA256:a', { 'hubspoke.io/ssh-port': '2222' }),
+        oldObject: pinned('SHA256:a'),
+      }),
+      /hubspoke\.io\/ssh-port/
+    );
+    await plugin.validate!(
+      attrs('UPDATE', nodes, {
+        name: 'n1',
+        user: admin,
+        object: pinned('SHA256:a', { note: 'x' }),
+        oldObject: pinned('SHA256:a'),
+      })
+    );
+    await plugin.validate!(attrs('DELETE', nodes, { name: 'n1', user: admin, oldObject: pinned('SHA256:a') }));
+  });
+});

@@ -8,6 +8,7 @@ import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { newForbidden, StatusError } from '../../api/errors.js';
 import { jsonEqual } from '../../api/meta.js';
 import type { KubeObject } from '../../api/resource.js';
+import { sshHostKeyAnnotation, sshPortAnnotation } from '../../pki/index.js';
 import { nodeIdentity, nodeLeaseNamespace } from '../authz/node.js';
 import { isMirrorPod, mirrorPodAnnotation, podConfigMapNames, podSecretNames } from '../authz/pod-references.js';
 import type { AdmissionAttributes, AdmissionPlugin } from './interface.js';
@@ -62,7 +63,7 @@ export function nodeRestriction(deps: NodeRestrictionDeps): AdmissionPlugin {
     handles: (op) => op === 'CREATE' || op === 'UPDATE' || op === 'DELETE',
     async validate(a) {
       const node = nodeIdentity(a.user);
-      if (node === undefined) return; // only nodes are restricted
+      if (node === undefined) return admitSSHPins(a); // otherwise only nodes are restricted
       const forbid = (why: string): StatusError =>
         newForbidden({ group: a.def.group, resource: a.def.resource }, a.name, why);
       if (node === '') throw forbid(`could not determine node from user ${JSON.stringify(a.user!.name)}`);
@@ -172,6 +173,24 @@ function admitNode(node: string, a: AdmissionAttributes, forbid: Forbid): void {
     const bad = forbiddenNodeLabels(obj.metadata?.labels ?? {}, old.metadata?.labels ?? {});
     if (bad.length) throw forbid(`is not allowed to modify labels: ${bad.join(', ')}`);
   }
+}
+
+// hubspoke: the SSH host key pin (and port) a node publishes for the API server's SSH tunnels
+// (apiserver/egress/ssh) is trusted because only the node itself can write it; no other user may add, change
+// or remove it (an administrator pins keys with --ssh-known-hosts instead).
+const sshPinAnnotations = [sshHostKeyAnnotation, sshPortAnnotation];
+
+function admitSSHPins(a: AdmissionAttributes): void {
+  if (a.def.group !== '' || a.def.resource !== 'nodes' || a.operation === 'DELETE') return;
+  const now = a.object?.metadata?.annotations ?? {};
+  const old = (a.operation === 'UPDATE' ? a.oldObject?.metadata?.annotations : undefined) ?? {};
+  const changed = sshPinAnnotations.filter((k) => now[k] !== old[k]);
+  if (changed.length)
+    throw newForbidden(
+      { group: '', resource: 'nodes' },
+      a.name,
+      `only node "${a.object?.metadata?.name ?? a.name}" itself may set the annotations ${changed.join(', ')}`
+    );
 }
 
 interface TokenRequestSpec {

@@ -15,6 +15,8 @@ export interface NodeStatusOptions {
   hostname: string;
   rootDir: string;
   labels: Record<string, string>;
+  /** Set at registration and on every start (e.g. the SSH host key fingerprint, ssh.ts). */
+  annotations: Record<string, string>;
   registerNode: boolean;
   maxPods: number;
   port: number;
@@ -109,18 +111,18 @@ export class NodeStatusManager {
         this.#node = await this.client.request<Node>('POST', '/api/v1/nodes', {
           apiVersion: 'v1',
           kind: 'Node',
-          metadata: { name, labels: this.#labels() },
+          metadata: { name, labels: this.#labels(), annotations: this.opts.annotations },
           spec: {},
           status: this.#status(),
         });
         this.log.info({ node: name }, 'registered the node');
       } catch (err) {
         if (!isAlreadyExists(err)) throw err;
-        // Already registered (a restart): keep the object, make sure our labels are on it.
+        // Already registered (a restart): keep the object, make sure our labels and annotations are on it.
         this.#node = await this.client.request<Node>(
           'PATCH',
           `/api/v1/nodes/${name}`,
-          { metadata: { labels: this.#labels() } },
+          { metadata: { labels: this.#labels(), annotations: this.opts.annotations } },
           'application/merge-patch+json'
         );
       }
