@@ -199,6 +199,28 @@ describe('kubelet server with a TTY', () => {
     client.close();
   });
 
+  it('hangs up the terminal when the client leaves: the command gets SIGHUP', async () => {
+    const o = ttyOpts(['sleep', '4321']);
+    const client = await open('websocket', path('exec', 'main', o), o);
+    const running = async (): Promise<string> => {
+      const q: RemoteCommandOptions = {
+        stdin: false,
+        stdout: true,
+        stderr: false,
+        tty: false,
+        command: ['sh', '-c', 'cat /proc/[0-9]*/cmdline | tr "\\0" " "'],
+      };
+      const c = await open('spdy', path('exec', 'main', q), q);
+      const out = reader(c.stdout);
+      await c.status;
+      c.close();
+      return out();
+    };
+    await eventually('sleep 4321 runs', async () => ((await running()).includes('sleep 4321') ? true : undefined));
+    client.close();
+    await eventually('sleep 4321 is gone', async () => ((await running()).includes('sleep 4321') ? undefined : true));
+  });
+
   it('attaches to a stdin container over SPDY: stdin in, stdout and stderr out', async () => {
     const o: RemoteCommandOptions = { stdin: true, stdout: true, stderr: true, tty: false, command: [] };
     const client = await open('spdy', path('attach', 'in', o), o);
