@@ -13,6 +13,8 @@ import type { DialOptions, EgressDialer } from './dialer.js';
 /** How long CLOSE_RSP is awaited after CLOSE_REQ before the stream is cancelled (konnectivity-client's CloseTimeout). */
 const CLOSE_TIMEOUT_MS = 10_000;
 
+const MAX_DATA_BYTES = 32 * 1024;
+
 type Stream = grpc.ClientDuplexStream<Packet, Packet>;
 
 /** Go's rand.Int63(): uniform over [1, 2^63), so usually above 2^53 — it must stay a bigint. */
@@ -140,10 +142,13 @@ class TunnelConnection extends Duplex {
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
     if (this.#closing || this.stream.writableEnded) return done(new Error('konnectivity tunnel: connection closed'));
-    const ok = this.stream.write({
-      type: PacketType.DATA,
-      data: { connectID: this.connectID, error: '', data: chunk },
-    });
+    // At most 32 KiB per DATA (upstream's server reads that much at a time): a window's worth never rides in one packet.
+    let ok = true;
+    for (let i = 0; i < chunk.length; i += MAX_DATA_BYTES)
+      ok = this.stream.write({
+        type: PacketType.DATA,
+        data: { connectID: this.connectID, error: '', data: chunk.subarray(i, i + MAX_DATA_BYTES) },
+      });
     if (ok) done();
     else this.stream.once('drain', () => done());
   }
