@@ -10,6 +10,7 @@ import {
   completeKubeletOptions,
   validateKubeletOptions,
   type KubeletConfiguration,
+  type KubeletOptions,
 } from '../../src/kubelet/options.js';
 import { newLogger } from '../../src/lib/log.js';
 import { issueCertificate, kubeconfig, writeKeyFile } from '../../src/pki/index.js';
@@ -30,7 +31,11 @@ export interface TestKubelet {
 export async function startTestKubelet(
   t: Hook,
   cp: TestControlPlane,
-  opts: { nodeName?: string; config?: KubeletConfiguration } = {}
+  opts: {
+    nodeName?: string;
+    config?: KubeletConfiguration;
+    options?: Pick<KubeletOptions, 'sshHostKeyFile' | 'sshPort'>;
+  } = {}
 ): Promise<TestKubelet> {
   const nodeName = opts.nodeName ?? 'node-1';
   const dir = await mkdtemp(join(tmpdir(), 'hubspoke-kubelet-'));
@@ -54,6 +59,7 @@ export async function startTestKubelet(
     hostnameOverride: nodeName,
     nodeIP: '127.0.0.1',
     rootDir,
+    ...opts.options,
     // The HTTPS server on loopback, on a free port.
     overrides: { podLogsDir, port: 0, address: '127.0.0.1', ...opts.config },
   });
