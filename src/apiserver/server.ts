@@ -44,7 +44,7 @@ import { tokenRequestHandler } from './registry/authentication/token-request.js'
 import { jwksPath, OpenIDMetadata } from './endpoints/openid.js';
 import { unknownFieldsFinder } from './endpoints/unknown-fields.js';
 import { resolveRequestInfo } from './request-info.js';
-import { EgressSelector } from './egress/dialer.js';
+import { EgressSelector, type EgressDialer, type EgressSelection } from './egress/dialer.js';
 import { feedNodes, newSSHDialer, type SSHDialer } from './egress/ssh/index.js';
 import type { TLSClientConfig } from './proxy/backend.js';
 import { ensureKubeletClientCertificate } from './proxy/credentials.js';
@@ -83,6 +83,8 @@ export const kubernetesVersion = { major: '1', minor: '33', patch: '0' };
 export interface ApiServerDeps {
   store: Store;
   log?: Logger;
+  /** Dialers per egress selection (--egress-selector-config-file, or `hubspoke server`'s konnectivity); the rest direct. */
+  egressDialers?: Partial<Record<EgressSelection, EgressDialer>>;
 }
 
 export class ApiServer {
@@ -399,7 +401,7 @@ export class ApiServer {
         },
         { preferredAddressTypes: options.kubeletPreferredAddressTypes, connectTimeoutMs: options.kubeletTimeoutMs, log }
       );
-    const egress = new EgressSelector(ssh ? { cluster: ssh } : {});
+    const egress = new EgressSelector({ ...deps.egressDialers, ...(ssh ? { cluster: ssh } : {}) });
     const server = new ApiServer(options, deps.store, log, pki, tls, authnFiles, egress);
     if (ssh) feedNodes(server.stores.get('/v1/nodes')!, ssh, server.#shutdown.signal, log);
     await bootstrapPolicy(server.stores, log);

@@ -63,9 +63,15 @@ export const proxyProtocols: Record<string, ProxyProtocol> = {
 };
 
 /** Upstream's NewEgressSelector: one dialer per listed selection; the rest dial directly. */
-export async function newEgressSelector(config: EgressSelectorConfiguration): Promise<EgressSelector> {
+export async function egressDialers(
+  config: EgressSelectorConfiguration
+): Promise<Partial<Record<EgressSelection, EgressDialer>>> {
   const dialers: Partial<Record<EgressSelection, EgressDialer>> = {};
   for (const s of config.egressSelections)
     dialers[s.name] = await proxyProtocols[s.connection.proxyProtocol]!.dialer(s.connection.transport);
-  return new EgressSelector(dialers);
+  return dialers;
+}
+
+export async function newEgressSelector(config: EgressSelectorConfiguration): Promise<EgressSelector> {
+  return new EgressSelector(await egressDialers(config));
 }
