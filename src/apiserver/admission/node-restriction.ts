@@ -201,6 +201,18 @@ interface TokenRequestSpec {
 async function admitTokenRequest(node: string, a: AdmissionAttributes, deps: NodeRestrictionDeps, forbid: Forbid) {
   if (a.operation !== 'CREATE' || a.subresource !== 'token') return;
   const ref = (a.object?.spec as TokenRequestSpec | undefined)?.boundObjectRef;
+  // hubspoke: the node's own konnectivity agent (in-process, not a pod) binds its token to the node itself; the
+  // registry checks the uid, RBAC (kube-system/system:konnectivity-agent-token) grants the service account.
+  if (
+    ref?.apiVersion === 'v1' &&
+    ref.kind === 'Node' &&
+    a.namespace === 'kube-system' &&
+    a.name === 'konnectivity-agent'
+  ) {
+    if (ref.name !== node) throw forbid('node requested token bound to a different node');
+    if (!ref.uid) throw forbid('node requested token with a node binding without a uid');
+    return;
+  }
   if (!ref || ref.apiVersion !== 'v1' || ref.kind !== 'Pod' || !ref.name)
     throw forbid('node requested token not bound to a pod');
   if (!ref.uid) throw forbid('node requested token with a pod binding without a uid');
