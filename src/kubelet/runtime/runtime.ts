@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Logger } from '../../lib/log.js';
 import type { TerminalSize } from '../../streams/index.js';
 import { sandboxArgv, withControllingTerminal, type SandboxSpec } from './sandbox.js';
-import { spawnTerminal, type Terminal } from './terminal.js';
+import { loadTerminals, spawnTerminal, type Terminal } from './terminal.js';
 import {
   configFile,
   controlSocket,
@@ -76,6 +76,7 @@ export class Runtime extends EventEmitter<{ exit: [Container] }> {
   /** Reads every recorded container; a shim that died without recording an exit counts as exited. */
   async load(): Promise<void> {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+    await loadTerminals();
     this.#shim ??= shimScript(this.rootDir);
     for (const entry of await readdir(this.#dir, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;

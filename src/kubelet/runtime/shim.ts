@@ -12,6 +12,7 @@ import type { TerminalSize } from '../../streams/index.js';
 import { AttachFrame, AttachFrameDecoder, decodeResize, encodeAttachFrame } from './attach.js';
 import { CriLogWriter, type LogStream } from './logs.js';
 import { setsidExecFailure } from './sandbox.js';
+import { loadTerminals, onTerminalData, onTerminalExit, spawnTerminal, validSize } from './terminal.js';
 import {
   configFile,
   controlSocket,
@@ -90,7 +91,7 @@ function startOnPipes(): Sandbox {
 
 /** A TTY container: bwrap on a pseudo-terminal. Its output is one stream, stdout (as upstream's). */
 async function startOnTerminal(): Promise<Sandbox> {
-  const { onTerminalData, onTerminalExit, spawnTerminal, validSize } = await import('./terminal.js');
+  await loadTerminals();
   const term = spawnTerminal(bin!, args, config.env);
   onTerminalData(term, (c) => {
     complaint(c);

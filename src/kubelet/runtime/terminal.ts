@@ -1,10 +1,19 @@
 // Pseudo-terminals (node-pty) for containers with `tty: true` and for `exec` with a TTY. node-pty makes the
 // terminal's process (bwrap, nsenter) a session leader with the terminal as its controlling terminal; the command
 // inside takes the terminal over with `setsid --ctty` (sandbox.ts, withControllingTerminal).
-import { spawn, type IPty } from 'node-pty';
+import type * as NodePty from 'node-pty';
 import type { TerminalSize } from '../../streams/index.js';
 
-export type Terminal = IPty;
+export type Terminal = NodePty.IPty;
+
+// node-pty is a native module: loaded on demand, so the shims of containers without a TTY never load it (an
+// import would, as the shim's bundle hoists it).
+let nodePty: typeof NodePty | undefined;
+
+/** Loads node-pty; spawnTerminal needs it done (Runtime.load does it for the kubelet, a TTY shim for itself). */
+export async function loadTerminals(): Promise<void> {
+  nodePty ??= await import('node-pty');
+}
 
 /** A size the terminal accepts (TIOCSWINSZ takes 16-bit values; 0 is not a size). */
 export const validSize = (s: TerminalSize): boolean =>
@@ -25,9 +34,10 @@ export function spawnTerminal(
   env: Record<string, string>,
   size?: TerminalSize
 ): Terminal {
+  if (!nodePty) throw new Error('spawnTerminal before loadTerminals');
   const s = size && validSize(size) ? size : { width: 80, height: 24 };
   // node-pty sets PWD to cwd; the sandbox's own working directory is set by bwrap / nsenter -w.
-  return spawn(file, args, { env, cols: s.width, rows: s.height, cwd: '/', encoding: null });
+  return nodePty.spawn(file, args, { env, cols: s.width, rows: s.height, cwd: '/', encoding: null });
 }
 
 /** The output of a terminal made by spawnTerminal (node-pty's type says string; with `encoding: null` it is bytes). */
