@@ -1,7 +1,7 @@
 // Node registration and status (upstream kubelet_node_status.go): create the Node (or adopt an existing one),
 // then check its status every nodeStatusUpdateFrequency and write nodes/status when something changed or
 // nodeStatusReportFrequency has passed; the Lease carries liveness in between.
-import type { Node, NodeStatus } from 'kubernetes-types/core/v1.js';
+import type { Node, NodeCondition, NodeStatus } from 'kubernetes-types/core/v1.js';
 import { isAlreadyExists } from '../../api/errors.js';
 import type { KubeClient } from '../../lib/kube-client.js';
 import type { Logger } from '../../lib/log.js';
@@ -25,6 +25,9 @@ export interface NodeStatusOptions {
   nodeLeaseDurationSeconds: number;
 }
 
+/** A condition someone else on the node reports (the konnectivity agent's TunnelReady); times are stamped here. */
+export type ConditionProvider = () => Pick<NodeCondition, 'type' | 'status' | 'reason' | 'message'>;
+
 const ki = (bytes: number): string => `${Math.floor(bytes / 1024)}Ki`;
 
 /** JSON with sorted keys: the server may return fields in another order. */
@@ -44,6 +47,7 @@ export class NodeStatusManager {
   #timer?: NodeJS.Timeout;
   readonly lease: NodeLease;
   readonly #info = nodeInfo();
+  readonly #providers: ConditionProvider[] = [];
 
   constructor(
     private readonly client: KubeClient,
@@ -78,11 +82,28 @@ export class NodeStatusManager {
     };
   }
 
+  /** Adds a condition to every status written from now on. */
+  addConditionProvider(p: ConditionProvider): void {
+    this.#providers.push(p);
+  }
+
+  #extraConditions(now: string): NodeCondition[] {
+    return this.#providers.map((p) => {
+      const c = p();
+      const prev = this.#node?.status?.conditions?.find((o) => o.type === c.type);
+      const since = prev?.status === c.status && prev.lastTransitionTime ? prev.lastTransitionTime : now;
+      return { ...c, lastHeartbeatTime: now, lastTransitionTime: since };
+    });
+  }
+
   #status(): NodeStatus {
     const m = machineStats(this.opts.rootDir);
     return {
       ...this.resources(),
-      conditions: nodeConditions(this.#node?.status?.conditions, m, { ok: true }),
+      conditions: [
+        ...nodeConditions(this.#node?.status?.conditions, m, { ok: true }),
+        ...this.#extraConditions(new Date().toISOString()),
+      ],
       addresses: [
         { type: 'InternalIP', address: this.opts.nodeIP },
         { type: 'Hostname', address: this.opts.hostname },
