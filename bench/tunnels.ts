@@ -10,8 +10,8 @@
 //
 // BENCH_BYTES in the environment sets --bytes' default (e.g. BENCH_BYTES=104857600 for a quick run). With
 // --repeat R every path is measured R times, interleaved, and the best figure of each kind is kept (on a shared
-// machine other work only ever slows a run down). --cpu-prof DIR writes V8 CPU profiles of `hubspoke up` (API
-// server and kubelet share its process) to DIR (NODE_OPTIONS, so the pod's node writes one too). Beside each
+// machine other work only ever slows a run down). --cpu-prof DIR writes a V8 CPU profile of `hubspoke up` (API
+// server and kubelet share its process) to DIR when it stops. Beside each
 // figure, the CPU time `hubspoke up` and kubectl spent in the throughput phase is printed, per GB moved.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -169,13 +169,14 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    if (values['cpu-prof']) {
-      mkdirSync(values['cpu-prof'], { recursive: true });
-      process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${values['cpu-prof']}`;
-    }
+    const prof = values['cpu-prof'];
+    if (prof) mkdirSync(prof, { recursive: true });
     console.error('starting hubspoke up …');
-    const up = await startUp(cleanup, { nodeName: 'bench-node', timeoutMs: 120_000 });
-    delete process.env.NODE_OPTIONS;
+    const up = await startUp(cleanup, {
+      nodeName: 'bench-node',
+      timeoutMs: 120_000,
+      nodeArgs: prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [],
+    });
     const k = kubectlRunner(Number(values.kubectl), up.kubeconfigPath);
     const { pod, port } = await startSinkPod(k);
     let peer: Promise<OpenSSHPeer> | undefined;
@@ -241,9 +242,9 @@ async function main(): Promise<void> {
       `\nkubectl exec ${pod} -- true: p50 ${exec.p50Ms.toFixed(0)} ms, p99 ${exec.p99Ms.toFixed(0)} ms ` +
         `(${exec.n} runs, kubectl start-up included)`
     );
-    if (values['cpu-prof']) {
+    if (prof) {
       // V8 writes the profile when the process exits on its own: Ctrl-C, as a user stops `up`.
-      await writeFile(`${values['cpu-prof']}/up.pid`, String(up.child.pid));
+      await writeFile(`${prof}/up.pid`, String(up.child.pid));
       const exited = new Promise((r) => up.child.once('exit', r));
       up.child.kill('SIGINT');
       await exited;
