@@ -163,14 +163,33 @@ describe('SqliteStore', () => {
     try {
       const before = await store.currentRevision();
       const writes = Array.from({ length: 20 }, (_, i) => store.create(`/registry/pods/ns/g${i}`, `v${i}`));
-      // Committed to the WAL, not yet synced: reads are served at the synced revision.
-      assert.equal(await store.get('/registry/pods/ns/g0'), null);
+      let acked = false;
+      void writes[0]!.then(() => (acked = true));
+      // Committed to the WAL, not yet synced: lists are served at the synced revision, a get waits for the sync.
+      const read = store.get('/registry/pods/ns/g0').then((kv) => ({ kv, acked }));
       assert.equal(await store.currentRevision(), before);
       assert.deepEqual((await store.list('/registry/pods/ns/')).items, []);
       const kvs = await Promise.all(writes);
-      assert.deepEqual(await store.get('/registry/pods/ns/g0'), kvs[0]);
+      assert.deepEqual(await read, { kv: kvs[0], acked: true });
       assert.equal(await store.currentRevision(), kvs.at(-1)!.modRevision);
       assert.equal((await store.list('/registry/pods/ns/')).items.length, 20);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('group commit - a get or a refused write that meets an unsynced write waits for it, so a retry sees it', async () => {
+    const { store } = await openTemp();
+    try {
+      const v1 = await store.create('/registry/leases/ns/l', 'v1');
+      const update = store.update(v1.key, 'v2', v1.modRevision);
+      // Same precondition as the update in flight: refused, and reported once that update is on disk.
+      const racing = store.update(v1.key, 'v3', v1.modRevision).catch((err: unknown) => err);
+      const read = store.get(v1.key);
+      const v2 = await update;
+      assert.deepEqual(await read, v2);
+      assert.ok(isStorageError(await racing, 'Conflict'));
+      assert.deepEqual(await store.get(v1.key), v2);
     } finally {
       await store.close();
     }

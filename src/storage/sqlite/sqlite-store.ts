@@ -7,8 +7,9 @@
 // commit only appends to the -wal file (synchronous=NORMAL) and the WAL is fdatasync'ed off the event loop, once
 // for every commit made since the last sync; a write is acknowledged, and its event delivered, only after the sync
 // that covers it. So the guarantee is FULL's (an acknowledged write survives kill -9 and power loss) at one fsync
-// per batch of concurrent writes. Reads are served at the newest synced revision, so they never return what is
-// not on disk yet (nor wait for it).
+// per batch of concurrent writes. Nothing that is not on disk yet is ever returned: lists are served at the newest
+// synced revision, a get of a key with an unsynced write waits for that write's sync, and so does a write refused
+// because of one (so an optimistic-concurrency retry then reads the new value instead of failing again).
 import fs from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -100,9 +101,6 @@ function eventOf(row: ReplayRow): WatchEvent {
 function prepare(db: Database.Database) {
   return {
     latest: db.prepare<[string], LogRow>(`SELECT ${columns} FROM log WHERE name = ? ORDER BY id DESC LIMIT 1`),
-    latestAt: db.prepare<[string, number], LogRow>(
-      `SELECT ${columns} FROM log WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1`
-    ),
     insert: db.prepare<[LogRow]>(
       `INSERT INTO log (${columns}) VALUES (@id, @name, @created, @deleted, @create_revision, @prev_revision, @value)`
     ),
@@ -214,7 +212,8 @@ export class SqliteStore implements Store {
 
   async get(key: string): Promise<KeyValue | null> {
     this.#assertOpen();
-    const row = this.#stmts.latestAt.get(key, this.#synced);
+    const row = this.#stmts.latest.get(key);
+    if (row && row.id > this.#synced) await this.#durable(row.id);
     return row && !row.deleted ? kvOf(row) : null;
   }
 
@@ -239,23 +238,41 @@ export class SqliteStore implements Store {
 
   async create(key: string, value: string): Promise<KeyValue> {
     this.#assertOpen();
-    const kv = this.#tx.create(key, value);
+    let kv: KeyValue;
+    try {
+      kv = this.#tx.create(key, value);
+    } catch (err) {
+      await this.#refused();
+      throw err;
+    }
     await this.#committed({ type: 'put', kv });
     return kv;
   }
 
   async update(key: string, value: string, expectedModRevision: number): Promise<KeyValue> {
     this.#assertOpen();
-    const { kv, prevKv } = this.#tx.update(key, value, expectedModRevision);
-    await this.#committed({ type: 'put', kv, prevKv });
-    return kv;
+    let written: Written;
+    try {
+      written = this.#tx.update(key, value, expectedModRevision);
+    } catch (err) {
+      await this.#refused();
+      throw err;
+    }
+    await this.#committed({ type: 'put', ...written });
+    return written.kv;
   }
 
   async delete(key: string, expectedModRevision?: number): Promise<KeyValue> {
     this.#assertOpen();
-    const { kv, prevKv } = this.#tx.delete(key, expectedModRevision);
-    await this.#committed({ type: 'delete', kv, prevKv });
-    return kv;
+    let written: Written;
+    try {
+      written = this.#tx.delete(key, expectedModRevision);
+    } catch (err) {
+      await this.#refused();
+      throw err;
+    }
+    await this.#committed({ type: 'delete', ...written });
+    return written.kv;
   }
 
   watch(prefix: string, opts: WatchOptions): Watch {
@@ -346,6 +363,15 @@ export class SqliteStore implements Store {
     this.#stmts.insert.run(row);
     this.#revision = row.id;
     return kvOf(row);
+  }
+
+  /**
+   * A write was refused (exists, not found, conflict), maybe because of a write not synced yet: the refusal is
+   * reported once that is on disk, as the caller may read the key next. (Its own transaction, run synchronously
+   * before any await, keeps the log's and the events' order.)
+   */
+  async #refused(): Promise<void> {
+    if (this.#revision > this.#synced) await this.#durable(this.#revision).catch(() => undefined);
   }
 
   /** Resolves once the write that produced `event` is on disk, after its event went to the watchers. */
