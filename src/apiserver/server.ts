@@ -45,7 +45,7 @@ import { jwksPath, OpenIDMetadata } from './endpoints/openid.js';
 import { unknownFieldsFinder } from './endpoints/unknown-fields.js';
 import { resolveRequestInfo } from './request-info.js';
 import { EgressSelector, type EgressDialer, type EgressSelection } from './egress/dialer.js';
-import { feedNodes, newSSHDialer, type SSHDialer } from './egress/ssh/index.js';
+import { feedNodes, newSSHDialer, SSHDialer } from './egress/ssh/index.js';
 import type { TLSClientConfig } from './proxy/backend.js';
 import { ensureKubeletClientCertificate } from './proxy/credentials.js';
 import { registerProxySubresources } from './proxy/subresources.js';
@@ -403,7 +403,9 @@ export class ApiServer {
       );
     const egress = new EgressSelector({ ...deps.egressDialers, ...(ssh ? { cluster: ssh } : {}) });
     const server = new ApiServer(options, deps.store, log, pki, tls, authnFiles, egress);
-    if (ssh) feedNodes(server.stores.get('/v1/nodes')!, ssh, server.#shutdown.signal, log);
+    // SSH dialers (from the flags or the configuration's SSH protocol) learn the nodes from the watch cache.
+    for (const d of new Set((['cluster', 'controlplane', 'etcd'] as const).map((sel) => egress.lookup(sel))))
+      if (d instanceof SSHDialer) feedNodes(server.stores.get('/v1/nodes')!, d, server.#shutdown.signal, log);
     await bootstrapPolicy(server.stores, log);
     await Promise.all(server.#caches.map((c) => c.synced()));
     await new Promise<void>((resolve, reject) => {

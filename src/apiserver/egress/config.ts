@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import { path as root, type FieldError, type FieldPath } from '../../api/field.js';
 import type { EgressSelection } from './dialer.js';
 import { proxyProtocols } from './protocols.js';
+import { decodeSSHTransport } from './ssh/config.js';
 
 export const egressSelectorAPIVersions = ['apiserver.k8s.io/v1beta1', 'apiserver.k8s.io/v1alpha1'] as const;
 export const egressSelectionNames: readonly EgressSelection[] = ['cluster', 'controlplane', 'etcd'];
@@ -124,7 +125,7 @@ const decodeTCP: Decoder = (v, p, errs) => {
 };
 
 /** `connection.transport` members. Extensions add theirs here. */
-export const transports: Record<string, Decoder> = { uds: decodeUDS, tcp: decodeTCP };
+export const transports: Record<string, Decoder> = { uds: decodeUDS, tcp: decodeTCP, ssh: decodeSSHTransport };
 
 function decodeConnection(v: unknown, p: FieldPath, errs: FieldError[]): Connection | undefined {
   const o = strictObject(v, p, ['proxyProtocol', 'transport'], errs);

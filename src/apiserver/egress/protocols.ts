@@ -6,13 +6,31 @@ import type { EgressSelectorConfiguration, Transport } from './config.js';
 import { DirectDialer, EgressSelector, type EgressDialer, type EgressSelection } from './dialer.js';
 import { HTTPConnectDialer } from './http-connect.js';
 import { KonnectivityDialer } from './konnectivity.js';
+import { newSSHDialer, type SSHEgressSettings } from './ssh/index.js';
+import { validateSSHConnection } from './ssh/config.js';
+import { silentLogger, type Logger } from '../../lib/log.js';
 
 export interface ProxyProtocol {
   /** Problems with `connection.transport` for this protocol (`p` is the connection's path). */
   validate(transport: Transport | undefined, p: FieldPath): FieldError[];
   /** The dialer for a validated transport. */
-  dialer(transport: Transport | undefined): Promise<EgressDialer>;
+  dialer(transport: Transport | undefined, ctx: DialerContext): Promise<EgressDialer>;
 }
+
+/** What a dialer may need from the API server's own options (the SSH dialer: which node address, how long). */
+export interface DialerContext {
+  log: Logger;
+  /** --kubelet-preferred-address-types */
+  preferredAddressTypes: readonly string[];
+  /** --kubelet-timeout */
+  dialTimeoutMs: number;
+}
+
+const defaultContext: DialerContext = {
+  log: silentLogger,
+  preferredAddressTypes: ['InternalIP', 'ExternalIP', 'Hostname'],
+  dialTimeoutMs: 5000,
+};
 
 /** Reads a TLS file named in the configuration, saying which field named it when it cannot. */
 async function readConfigFile(file: string, field: string): Promise<string> {
@@ -60,15 +78,26 @@ export const proxyProtocols: Record<string, ProxyProtocol> = {
       });
     },
   },
+  // hubspoke extension: SSH tunnels to each node's sshd (ssh/), the deprecated path upstream removed.
+  SSH: {
+    validate: validateSSHConnection,
+    dialer: async (t, ctx) =>
+      newSSHDialer(t!.ssh as SSHEgressSettings, {
+        preferredAddressTypes: ctx.preferredAddressTypes,
+        connectTimeoutMs: ctx.dialTimeoutMs,
+        log: ctx.log,
+      }),
+  },
 };
 
 /** Upstream's NewEgressSelector: one dialer per listed selection; the rest dial directly. */
 export async function egressDialers(
-  config: EgressSelectorConfiguration
+  config: EgressSelectorConfiguration,
+  ctx: DialerContext = defaultContext
 ): Promise<Partial<Record<EgressSelection, EgressDialer>>> {
   const dialers: Partial<Record<EgressSelection, EgressDialer>> = {};
   for (const s of config.egressSelections)
-    dialers[s.name] = await proxyProtocols[s.connection.proxyProtocol]!.dialer(s.connection.transport);
+    dialers[s.name] = await proxyProtocols[s.connection.proxyProtocol]!.dialer(s.connection.transport, ctx);
   return dialers;
 }
 
