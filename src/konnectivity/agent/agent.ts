@@ -100,6 +100,7 @@ export class ProxyAgent {
       'grpc.keepalive_time_ms': o.keepaliveTimeMs ?? 30_000,
       'grpc.keepalive_timeout_ms': o.keepaliveTimeoutMs ?? 15_000,
       'grpc.keepalive_permit_without_calls': 1,
+      'grpc.enable_channelz': 0,
       ...(o.serverName ? { 'grpc.ssl_target_name_override': o.serverName } : {}),
     };
     const creds = grpc.credentials.createSsl(

@@ -198,6 +198,8 @@ export class ProxyServer {
       'grpc.keepalive_time_ms': timeMs,
       'grpc.keepalive_timeout_ms': this.options.keepaliveTimeoutMs ?? 15_000,
       'grpc.keepalive_permit_without_calls': 1,
+      // channelz keeps per-channel and per-call bookkeeping nobody reads here: memory for every idle agent.
+      'grpc.enable_channelz': 0,
     };
   }
 
@@ -590,6 +592,10 @@ export class ProxyServer {
         this.metrics.dialFailures.inc({ reason: 'frontend_close' });
         // Upstream does not tell the agent; ours acts on it, and the late-DIAL_RSP path still covers Go agents.
         this.toAgent(dial.backend, p);
+        // The stream is single-use and its dial is gone: end it, so a client that never finishes its side (a
+        // cancel racing the call's start in grpc-js) does not leave both ends of the stream open for ever.
+        f.closing = true;
+        f.leg.end();
         return;
       }
       default:
