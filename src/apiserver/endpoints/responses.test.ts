@@ -14,7 +14,7 @@ function capture(acceptEncoding?: string): {
 } {
   let code = 0;
   let headers: Record<string, string> = {};
-  let body = Buffer.alloc(0);
+  let body: Buffer = Buffer.alloc(0);
   const res = {
     writeHead: (c: number, h: Record<string, string>) => ((code = c), (headers = h)),
     end: (b?: Buffer) => void (body = b ?? body),
