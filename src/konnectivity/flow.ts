@@ -32,3 +32,15 @@ export class CreditBatcher {
     return grant;
   }
 }
+
+/**
+ * Largest DATA payload we send: a 64 KiB socket read plus gRPC framing does not fit the peer's default 64 KiB
+ * HTTP/2 window, which turns a stream into one message per round trip; 16 KiB pieces (Go's TLS record size, what
+ * kube-apiserver sends anyway) keep several in flight.
+ */
+export const maxDataBytes = 16 * 1024;
+
+/** `data` in pieces of at most maxDataBytes (views, no copies). */
+export function* dataPieces(data: Buffer): Generator<Buffer> {
+  for (let off = 0; off < data.length; off += maxDataBytes) yield data.subarray(off, off + maxDataBytes);
+}

@@ -5,7 +5,7 @@
 import { connect, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { silentLogger, type Logger } from '../../lib/log.js';
-import { CreditBatcher, defaultWindowBytes, parseWindow, windowHeader } from '../flow.js';
+import { CreditBatcher, dataPieces, defaultWindowBytes, parseWindow, windowHeader } from '../flow.js';
 import { AgentServiceClient, PacketType, type Packet } from '../proto/packet.js';
 import type { AllowList } from './allow-list.js';
 import type { AgentMetrics } from './metrics.js';
@@ -101,6 +101,9 @@ export class ProxyAgent {
       'grpc.keepalive_timeout_ms': o.keepaliveTimeoutMs ?? 15_000,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.enable_channelz': 0,
+      // HTTP/2's 64 KiB default window allows one window per round trip from the server; our per-connection
+      // windows (../flow.ts) bound what is buffered, so the transport may let more through.
+      'grpc-node.flow_control_window': 4 * 1024 * 1024,
       ...(o.serverName ? { 'grpc.ssl_target_name_override': o.serverName } : {}),
     };
     const creds = grpc.credentials.createSsl(
@@ -314,7 +317,9 @@ export class ProxyAgent {
 
   /** node→server bytes: within the server's window for this connection, or the stream's backpressure. */
   private fromEndpoint(connectID: bigint, e: Endpoint, chunk: Buffer): void {
-    const ok = this.send({ type: PacketType.DATA, data: { connectID, error: '', data: chunk } });
+    let ok = true;
+    for (const data of dataPieces(chunk))
+      ok = this.send({ type: PacketType.DATA, data: { connectID, error: '', data } });
     if (this.peerWindow !== undefined) {
       e.toServer += chunk.length;
       if (e.toServer >= this.peerWindow && !e.pausedForWindow) {

@@ -11,7 +11,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { listenHealth } from '../health.js';
-import { CreditBatcher, defaultWindowBytes, parseWindow, windowHeader } from '../flow.js';
+import { CreditBatcher, dataPieces, defaultWindowBytes, parseWindow, windowHeader } from '../flow.js';
 import { PacketType, agentServiceDefinition, proxyServiceDefinition, type Packet } from '../proto/packet.js';
 import { BackendManager, parseAgentIdentifiers, type Backend, type ProxyStrategy } from './backends.js';
 import { GrpcLeg, type FrontendLeg } from './frontend.js';
@@ -609,9 +609,10 @@ export class ProxyServer {
     const random = randomInt63();
     const leg = new ConnectLeg(socket, () => {
       const connectID = f.connectID!;
-      const send = (data: Buffer): void => {
-        if (!f.closing && f.backend)
-          this.forwardData(f, { type: PacketType.DATA, data: { connectID, error: '', data } });
+      const send = (chunk: Buffer): void => {
+        for (const data of dataPieces(chunk))
+          if (!f.closing && f.backend)
+            this.forwardData(f, { type: PacketType.DATA, data: { connectID, error: '', data } });
       };
       if (head.length) send(head);
       socket.on('data', send);
