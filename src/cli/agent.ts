@@ -5,7 +5,9 @@
 import { join } from 'node:path';
 import { prepareJoin, validateJoinOptions } from '../kubelet/bootstrap/join.js';
 import { newLogger } from '../lib/log.js';
-import { parseFlags } from './flags.js';
+import { loadKubeconfig } from '../lib/kubeconfig.js';
+import { intFlag, parseFlags, UsageError } from './flags.js';
+import { defaultAgentPort, startNodeTunnel } from './konnectivity.js';
 import { kubeletFlags, kubeletOptionsFromFlags, runNode } from './kubelet.js';
 
 const agentFlags = {
@@ -24,6 +26,15 @@ const agentFlags = {
     type: 'string',
     help: "The kubelet's kubeconfig, written after bootstrap (default <root-dir>/kubelet.conf).",
   },
+  konnectivity: {
+    type: 'string',
+    help: 'Run the konnectivity agent, dialling out to the control plane so the node needs no inbound port (true or false; default true).',
+  },
+  'proxy-server-host': {
+    type: 'string',
+    help: "The konnectivity server's host (default: the API server's host from the kubeconfig).",
+  },
+  'proxy-server-port': { type: 'string', help: "The konnectivity server's agent port (default 8132)." },
   'bootstrap-kubeconfig': {
     type: 'string',
     help: 'Where the bootstrap kubeconfig (the token and the verified CA) is written (default <root-dir>/bootstrap-kubelet.conf).',
@@ -57,6 +68,21 @@ export async function runAgent(argv: string[]): Promise<void> {
     { ...f, kubeconfig, 'bootstrap-kubeconfig': bootstrapKubeconfig },
     errs
   );
+  if (f.konnectivity !== undefined && f.konnectivity !== 'true' && f.konnectivity !== 'false')
+    throw new UsageError(`error: --konnectivity: "${f.konnectivity}" is not true or false`);
+  const proxyPort = intFlag('proxy-server-port', f['proxy-server-port'], errs) ?? defaultAgentPort;
+  if (errs.length) throw new UsageError(errs.map((e) => `error: ${e}`).join('\n'));
   await prepareJoin(joinOptions);
-  await runNode(options, tls);
+  await runNode(options, tls, async (node, log) => {
+    if (f.konnectivity === 'false') return async () => {};
+    const config = await loadKubeconfig(options.kubeconfig);
+    const host = f['proxy-server-host'] ?? new URL(config.server).hostname.replace(/^\[|\]$/g, '');
+    const tunnel = startNodeTunnel({
+      kubelet: node.kubelet,
+      serverAddress: `${host.includes(':') ? `[${host}]` : host}:${proxyPort}`,
+      caPem: config.caPem,
+      log: log.child({ component: 'konnectivity-agent' }),
+    });
+    return () => tunnel.stop();
+  });
 }

@@ -2,7 +2,7 @@
 // API server over HTTPS with their own certificate like any other client (the seeds: control-plane components
 // talk to the API server on the secure port). Shared by `hubspoke server` and `hubspoke up`.
 import { join } from 'node:path';
-import { ApiServer } from '../apiserver/server.js';
+import { ApiServer, type ApiServerDeps } from '../apiserver/server.js';
 import { completeApiServerOptions, validateApiServerOptions, type ApiServerOptions } from '../apiserver/options.js';
 import { LeaderElector } from '../controllers/leaderelection.js';
 import { startControllers, type ControllersConfig, type RunningControllers } from '../controllers/manager.js';
@@ -23,7 +23,8 @@ export async function startControlPlane(
   opts: ApiServerOptions,
   log: Logger,
   withControllers: boolean,
-  controllerOpts: ControllerManagerOptions = {}
+  controllerOpts: ControllerManagerOptions = {},
+  egressDialers?: ApiServerDeps['egressDialers']
 ): Promise<ControlPlane> {
   const completed = completeApiServerOptions(opts);
   const errs = [...validateApiServerOptions(completed), ...validateControllerManagerOptions(controllerOpts)];
@@ -31,7 +32,7 @@ export async function startControlPlane(
   const store = await openStore(completed);
   let server: ApiServer;
   try {
-    server = await ApiServer.start(completed, { store, log: log.child({ component: 'apiserver' }) });
+    server = await ApiServer.start(completed, { store, log: log.child({ component: 'apiserver' }), egressDialers });
   } catch (err) {
     await store.close();
     throw err;

@@ -1,6 +1,6 @@
 // `hubspoke kubelet`: the node agent alone, with upstream's flag names. Flags win over the --config file.
 import { join } from 'node:path';
-import { startKubeletWithBootstrap, type TLSBootstrapOptions } from '../kubelet/bootstrap/node.js';
+import { startKubeletWithBootstrap, type NodeAgent, type TLSBootstrapOptions } from '../kubelet/bootstrap/node.js';
 import {
   completeKubeletOptions,
   parseLabels,
@@ -8,7 +8,7 @@ import {
   type CompletedKubeletOptions,
   type KubeletConfiguration,
 } from '../kubelet/options.js';
-import { newLogger } from '../lib/log.js';
+import { newLogger, type Logger } from '../lib/log.js';
 import { waitForSignal } from './control-plane.js';
 import { intFlag, parseFlags, UsageError } from './flags.js';
 
@@ -169,7 +169,12 @@ export async function kubeletOptionsFromFlags(
 }
 
 /** Runs the kubelet (bootstrapping its certificates if needed) until SIGINT/SIGTERM. */
-export async function runNode(options: CompletedKubeletOptions, tls: TLSBootstrapOptions): Promise<void> {
+/** `alongside` starts what runs next to the kubelet (the konnectivity agent) and returns how to stop it. */
+export async function runNode(
+  options: CompletedKubeletOptions,
+  tls: TLSBootstrapOptions,
+  alongside?: (node: NodeAgent, log: Logger) => Promise<() => Promise<void>>
+): Promise<void> {
   const log = newLogger();
   const node = await startKubeletWithBootstrap(
     options,
@@ -184,8 +189,10 @@ export async function runNode(options: CompletedKubeletOptions, tls: TLSBootstra
   );
   if (node.bootstrap.bootstrapped)
     log.info({ csr: node.bootstrap.csrName, kubeconfig: options.kubeconfig }, 'client certificate issued');
+  const stopAlongside = await alongside?.(node, log);
   const sig = await waitForSignal();
   log.info({ signal: sig }, 'stopping the kubelet; its pods keep running');
+  await stopAlongside?.();
   await node.stop();
 }
 

@@ -6,6 +6,16 @@ import { defaultTLSCipherSuites } from '../apiserver/tls-ciphers.js';
 import type { ControllerManagerOptions } from '../controllers/options.js';
 import { boolFlag, durationFlag, intFlag, parseFlags, UsageError, type FlagValues } from './flags.js';
 import { startControlPlane, waitForSignal } from './control-plane.js';
+import { readEgressSelectorConfiguration } from '../apiserver/egress/config.js';
+import { egressDialers } from '../apiserver/egress/protocols.js';
+import type { ApiServerDeps } from '../apiserver/server.js';
+import type { Logger } from '../lib/log.js';
+import {
+  defaultAgentPort,
+  inProcessClusterDialer,
+  startKonnectivityServer,
+  type KonnectivityServerHandle,
+} from './konnectivity.js';
 
 /** A comma-separated list flag (pflag's StringSlice): `Node,RBAC` → ['Node', 'RBAC']. */
 const msToSeconds = (ms: number | undefined): number | undefined =>
@@ -244,6 +254,20 @@ export const serverFlags = {
     help: "The period of checking the nodes' health in the node-lifecycle controller.",
     default: '5s',
   },
+  'egress-selector-config-file': {
+    type: 'string',
+    help: 'An EgressSelectorConfiguration (apiserver.k8s.io/v1beta1): how the API server reaches nodes (cluster), webhooks (controlplane), etcd. Default: cluster through the in-process konnectivity server.',
+  },
+  'konnectivity-server': {
+    type: 'string',
+    help: 'Run the konnectivity server in this process, nodes dialling in to it (true or false).',
+    default: 'true',
+  },
+  'agent-port': {
+    type: 'string',
+    help: 'The port konnectivity agents connect to (TLS, on --bind-address; 0 picks a free one).',
+    default: String(defaultAgentPort),
+  },
   'default-watch-cache-size': {
     type: 'string',
     help: "Events each resource's watch cache keeps for watches that start in the past.",
@@ -360,14 +384,58 @@ export async function runServer(argv: string[], opts: { controllers: boolean } =
   );
   if (!f['data-dir']) throw new UsageError('error: --data-dir is required');
   const log = newLogger();
+  const errs: string[] = [];
+  const withKonnectivity = boolFlag('konnectivity-server', f['konnectivity-server'], errs) !== false;
+  const agentPort = intFlag('agent-port', f['agent-port'], errs) ?? defaultAgentPort;
+  if (errs.length) throw new UsageError(errs.map((e) => `error: ${e}`).join('\n'));
+  const dialers = await clusterEgress(f['egress-selector-config-file'], withKonnectivity, f['data-dir']);
   const cp = await startControlPlane(
     apiServerOptionsFromFlags(f, f['data-dir']),
     log,
     opts.controllers,
-    controllerOptionsFromFlags(f)
+    controllerOptionsFromFlags(f),
+    dialers
   );
+  let konnectivity: KonnectivityServerHandle | undefined;
+  try {
+    if (withKonnectivity) konnectivity = await startKonnectivity(cp.server, f['bind-address']!, agentPort, log);
+  } catch (err) {
+    await cp.close();
+    throw err;
+  }
   log.info({ url: cp.server.address, kubeconfig: cp.kubeconfigPath }, 'control plane ready');
   const sig = await waitForSignal();
   log.info({ signal: sig }, 'shutting down');
+  konnectivity?.close();
   await cp.close();
+}
+
+/** The egress dialers: the configuration file's, else `cluster` through the in-process konnectivity server. */
+export async function clusterEgress(
+  file: string | undefined,
+  withKonnectivity: boolean,
+  dataDir: string
+): Promise<ApiServerDeps['egressDialers']> {
+  if (file) {
+    try {
+      return await egressDialers(await readEgressSelectorConfiguration(file));
+    } catch (err) {
+      throw new UsageError(`error: --egress-selector-config-file: ${(err as Error).message}`);
+    }
+  }
+  return withKonnectivity ? { cluster: inProcessClusterDialer(dataDir) } : {};
+}
+
+export function startKonnectivity(
+  server: Parameters<typeof startKonnectivityServer>[0]['server'],
+  bindAddress: string,
+  agentPort: number,
+  log: Logger
+): Promise<KonnectivityServerHandle> {
+  return startKonnectivityServer({
+    server,
+    bindAddress,
+    agentPort,
+    log: log.child({ component: 'konnectivity-server' }),
+  });
 }

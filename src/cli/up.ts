@@ -8,7 +8,8 @@ import { parseFlags } from './flags.js';
 import { startControlPlane, waitForSignal } from './control-plane.js';
 import { startUserspaceProxy } from './kube-proxy.js';
 import { startLocalNode, waitForNodeReady } from './local-node.js';
-import { apiServerOptionsFromFlags } from './server.js';
+import { startNodeTunnel, type KonnectivityServerHandle, type NodeTunnel } from './konnectivity.js';
+import { apiServerOptionsFromFlags, clusterEgress, startKonnectivity } from './server.js';
 
 /** Per-user default: $XDG_DATA_HOME/hubspoke or ~/.local/share/hubspoke. */
 export function defaultDataDir(): string {
@@ -47,7 +48,10 @@ export async function runUp(argv: string[]): Promise<void> {
     } as never,
     dataDir
   );
-  const cp = await startControlPlane(opts, log, true);
+  // Konnectivity as on any cluster: the API server reaches the local node only through its agent's tunnel.
+  const cp = await startControlPlane(opts, log, true, {}, await clusterEgress(undefined, true, dataDir));
+  let konnectivity: KonnectivityServerHandle | undefined;
+  let tunnel: NodeTunnel | undefined;
   const { ca, admin: adminCert } = cp.server.pki;
   const admin = new KubeClient({
     server: cp.server.address,
@@ -58,7 +62,11 @@ export async function runUp(argv: string[]): Promise<void> {
   });
   let node;
   let stopProxy: (() => Promise<void>) | undefined;
+  let starting: Promise<KonnectivityServerHandle> | undefined;
   try {
+    // In parallel: the serving certificate and RBAC of the konnectivity server would otherwise delay the node.
+    starting = startKonnectivity(cp.server, '127.0.0.1', 0, log).then((k) => (konnectivity = k));
+    starting.catch(() => {}); // awaited below; a node failure must not leave it unhandled
     node = await startLocalNode({
       server: cp.server.address,
       caPem: ca.cert,
@@ -67,6 +75,13 @@ export async function runUp(argv: string[]): Promise<void> {
       hostnameOverride: f['hostname-override'],
       port: f['kubelet-port']!,
       log,
+    });
+    await starting;
+    tunnel = startNodeTunnel({
+      kubelet: node.kubelet,
+      serverAddress: `127.0.0.1:${konnectivity!.agentPort}`,
+      caPem: ca.cert,
+      log: log.child({ component: 'konnectivity-agent' }),
     });
     // kube-proxy in userspace mode with its own identity: the ClusterIPs are in 127/8, so no firewall is touched.
     const proxyCert = await issueCertificate({
@@ -91,7 +106,12 @@ export async function runUp(argv: string[]): Promise<void> {
     );
   } catch (err) {
     await stopProxy?.();
+    await tunnel?.stop();
     await node?.stop();
+    await starting?.then(
+      (k) => k.close(),
+      () => {}
+    );
     admin.close();
     await cp.close();
     throw err;
@@ -106,7 +126,9 @@ export async function runUp(argv: string[]): Promise<void> {
   // As after a kubelet restart, the node's pods keep running and the next `up` on this data dir adopts them.
   process.stdout.write("stopping… (the node's pods keep running; the next `up` adopts them)\n");
   await stopProxy();
+  await tunnel.stop();
   await node.stop();
+  konnectivity?.close();
   admin.close();
   await cp.close();
 }

@@ -50,6 +50,9 @@ export async function startServerProcess(t: Hook, dataDir: string, flags: string
       '127.0.0.1',
       '--service-cluster-ip-range',
       '127.96.0.0/16',
+      // Several servers on one machine: each its own konnectivity agent port.
+      '--agent-port',
+      '0',
       ...flags,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, HUBSPOKE_LOG_FORMAT: 'json' } }

@@ -1,0 +1,237 @@
+// Konnectivity wired into `hubspoke server` and the node (`hubspoke agent`, `up`'s local node), so a node needs no
+// inbound port: the control plane's konnectivity server listens for agents (TLS, a serving certificate from the
+// cluster CA) and for the API server's `cluster` dials on a Unix socket in the data dir; each node's agent dials out.
+//
+// How a node authenticates its agent (the simplest secure path): with its own node credentials it asks for a token
+// of the service account kube-system/konnectivity-agent, audience system:konnectivity-server, bound to its Node
+// object (TokenRequest; RBAC grants system:nodes exactly that token, NodeRestriction allows the binding only to the
+// node itself), renewed before it expires. The server checks it by TokenReview on every Connect (upstream's way).
+// Nothing is copied by hand and no long-lived secret is stored on the node.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { NodeCondition, Pod } from 'kubernetes-types/core/v1.js';
+import { isAlreadyExists } from '../api/errors.js';
+import type { ApiServer } from '../apiserver/server.js';
+import type { EgressDialer } from '../apiserver/egress/dialer.js';
+import { KonnectivityDialer } from '../apiserver/egress/konnectivity.js';
+import type { Kubelet } from '../kubelet/kubelet.js';
+import { AgentClientSet } from '../konnectivity/agent/clientset.js';
+import { defaultAuthenticationAudience, tokenReviewAuthenticator } from '../konnectivity/server/auth.js';
+import { ProxyServer } from '../konnectivity/server/server.js';
+import { KubeClient } from '../lib/kube-client.js';
+import type { Logger } from '../lib/log.js';
+import { issueCertificate } from '../pki/index.js';
+
+export const agentNamespace = 'kube-system';
+export const agentServiceAccount = 'konnectivity-agent';
+/** The name agents check the server's certificate against (no IP SNI; the certificate also has the IPs). */
+export const konnectivityServerName = 'konnectivity-server';
+/** Upstream's documented agent port for Konnectivity (the binary's own default is 8091). */
+export const defaultAgentPort = 8132;
+
+export const konnectivitySocket = (dataDir: string): string => join(dataDir, 'konnectivity-server.socket');
+
+/** The `cluster` dialer of a server that runs its konnectivity server in-process. */
+export function inProcessClusterDialer(dataDir: string): EgressDialer {
+  return new KonnectivityDialer({ udsName: konnectivitySocket(dataDir) });
+}
+
+export interface KonnectivityServerHandle {
+  /** The agent port actually bound. */
+  agentPort: number;
+  close(): void;
+}
+
+/** What the agents' tokens need: the service account, and RBAC letting nodes request its token (and only that). */
+async function ensureAgentRBAC(client: KubeClient): Promise<void> {
+  const role = 'system:konnectivity-agent-token';
+  const objects: [string, object][] = [
+    [
+      `/api/v1/namespaces/${agentNamespace}/serviceaccounts`,
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: agentServiceAccount, namespace: agentNamespace } },
+    ],
+    [
+      `/apis/rbac.authorization.k8s.io/v1/namespaces/${agentNamespace}/roles`,
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: role, namespace: agentNamespace },
+        rules: [
+          {
+            apiGroups: [''],
+            resources: ['serviceaccounts/token'],
+            resourceNames: [agentServiceAccount],
+            verbs: ['create'],
+          },
+        ],
+      },
+    ],
+    [
+      `/apis/rbac.authorization.k8s.io/v1/namespaces/${agentNamespace}/rolebindings`,
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: role, namespace: agentNamespace },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:nodes' }],
+      },
+    ],
+  ];
+  for (const [path, body] of objects) {
+    try {
+      await client.request('POST', path, body);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+  }
+}
+
+/**
+ * Starts the konnectivity server next to the API server: agents on `bindAddress:agentPort` (TLS), the API server's
+ * dials on the data dir's socket. Agents are authenticated by TokenReview through the API server.
+ */
+export async function startKonnectivityServer(o: {
+  server: ApiServer;
+  bindAddress: string;
+  agentPort: number;
+  log: Logger;
+}): Promise<KonnectivityServerHandle> {
+  const { ca, admin } = o.server.pki;
+  const opts = o.server.options;
+  const ips = [...new Set([opts.advertiseAddress, o.bindAddress].filter((a) => a && a !== '0.0.0.0' && a !== '::'))];
+  const serving = await issueCertificate({
+    ca,
+    commonName: konnectivityServerName,
+    dnsNames: [konnectivityServerName, hostname()],
+    ipAddresses: ips,
+    usages: ['server'],
+    validityMs: 365 * 24 * 3600 * 1000,
+  });
+  const client = new KubeClient({
+    server: o.server.address,
+    caPem: ca.cert,
+    certPem: admin.cert,
+    keyPem: admin.key,
+    userAgent: 'hubspoke-konnectivity-server',
+  });
+  await ensureAgentRBAC(client);
+  const proxy = new ProxyServer({
+    serverID: randomUUID(),
+    authenticateAgent: tokenReviewAuthenticator({ client, agentNamespace, agentServiceAccount }),
+    log: o.log,
+  });
+  await proxy.listenFrontend(konnectivitySocket(opts.dataDir));
+  const host = o.bindAddress.includes(':') ? `[${o.bindAddress}]` : o.bindAddress;
+  const agentPort = await proxy.listenAgents(`${host}:${o.agentPort}`, serving);
+  o.log.info({ agentPort, socket: konnectivitySocket(opts.dataDir) }, 'konnectivity server listening');
+  return {
+    agentPort,
+    close() {
+      proxy.close();
+      client.close();
+    },
+  };
+}
+
+/** A bound token for the agent, requested with the node's credentials and renewed at 80 % of its life. */
+function agentToken(client: KubeClient, kubelet: Kubelet): () => Promise<string> {
+  let cached: { token: string; renewAt: number } | undefined;
+  const expirationSeconds = 3600;
+  return async () => {
+    if (cached && Date.now() < cached.renewAt) return cached.token;
+    const node = kubelet.nodeStatus.node;
+    const name = kubelet.options.nodeName;
+    const review = await client.request<{ status: { token: string } }>(
+      'POST',
+      `/api/v1/namespaces/${agentNamespace}/serviceaccounts/${agentServiceAccount}/token`,
+      {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: {
+          audiences: [defaultAuthenticationAudience],
+          expirationSeconds,
+          boundObjectRef: { apiVersion: 'v1', kind: 'Node', name, uid: node?.metadata?.uid },
+        },
+      }
+    );
+    cached = { token: review.status.token, renewAt: Date.now() + expirationSeconds * 800 };
+    return cached.token;
+  };
+}
+
+/**
+ * The default allow-list: the kubelet's port on the node's address, and the ports the node's pods declare on
+ * their addresses (pods share the node's address here). Anything else the control plane asks for is refused.
+ */
+function nodeAllowList(kubelet: Kubelet): (host: string, port: number) => boolean {
+  const nodeIP = kubelet.options.nodeIP;
+  return (host, port) => {
+    if (host !== nodeIP) return false;
+    // The port the Node publishes is the one the API server dials (the bound one when --port is 0).
+    const kubeletPort = kubelet.nodeStatus.node?.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? kubelet.options.port;
+    if (port === kubeletPort) return true;
+    return kubelet.podManager
+      .pods()
+      .some((p: Pod) => p.spec?.containers.some((c) => c.ports?.some((cp) => cp.containerPort === port)));
+  };
+}
+
+export interface NodeTunnel {
+  agents: AgentClientSet;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the node's konnectivity agent and reports it on the Node as the `TunnelReady` condition (reason
+ * TunnelConnected / NoTunnel), written as soon as it changes.
+ */
+export function startNodeTunnel(o: {
+  kubelet: Kubelet;
+  /** The konnectivity server's agent address, `host:port`. */
+  serverAddress: string;
+  caPem: string;
+  log: Logger;
+}): NodeTunnel {
+  const k = o.kubelet;
+  const agents = new AgentClientSet({
+    serverAddress: o.serverAddress,
+    caCert: o.caPem,
+    serverName: konnectivityServerName,
+    agentID: k.options.nodeName,
+    agentIdentifiers: new URLSearchParams({ host: k.options.nodeName, ipv4: k.options.nodeIP }).toString(),
+    token: agentToken(k.client, k),
+    allow: nodeAllowList(k),
+    log: o.log,
+  });
+  const condition = (): Pick<NodeCondition, 'type' | 'status' | 'reason' | 'message'> =>
+    agents.ready
+      ? {
+          type: 'TunnelReady',
+          status: 'True',
+          reason: 'TunnelConnected',
+          message: `connected to ${agents.serverIDs.length} of ${agents.serverCount} konnectivity servers at ${o.serverAddress}`,
+        }
+      : {
+          type: 'TunnelReady',
+          status: 'False',
+          reason: 'NoTunnel',
+          message: `no connection to the konnectivity server at ${o.serverAddress}: the control plane cannot reach this node`,
+        };
+  k.nodeStatus.addConditionProvider(condition);
+  let last = agents.ready;
+  const watch = setInterval(() => {
+    if (agents.ready === last) return;
+    last = agents.ready;
+    o.log.info({ ready: last, servers: agents.serverIDs }, 'konnectivity tunnel changed');
+    void k.nodeStatus.update(true).catch(() => {}); // the status loop retries
+  }, 500);
+  agents.start();
+  return {
+    agents,
+    async stop() {
+      clearInterval(watch);
+      await agents.stop();
+    },
+  };
+}
