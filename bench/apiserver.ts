@@ -29,6 +29,7 @@ import { openSqliteStore } from '../src/storage/index.js';
 import type { Store } from '../src/storage/interface.js';
 import { startEtcdCluster, type EtcdCluster } from '../test/framework/etcd.js';
 import { startServerProcess } from '../test/framework/server-process.js';
+import { cpuMs, percentile } from './lib/peers.js';
 import { etcdDirectPutRate, sqliteDirectPutRate } from './storage.js';
 
 /** One load phase for a worker: `n` requests from `concurrency` loops; `{i}` in path and body is the index. */
@@ -322,18 +323,6 @@ async function seedPods(store: Store, count: number): Promise<void> {
   );
   await store.close();
 }
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-/** utime + stime of a process, in ms. */
-async function cpuMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / clockTicks;
-}
-const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 
 /** A worker runs this file too; it needs tsx's loader first, which a worker does not inherit from `--import`. */
 const workerBoot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
