@@ -119,6 +119,9 @@ export async function startKonnectivityServer(o: {
   const proxy = new ProxyServer({
     serverID: randomUUID(),
     authenticateAgent: tokenReviewAuthenticator({ client, agentNamespace, agentServiceAccount }),
+    // Only the node's own agent: a dial for a node whose tunnel is down fails as "no tunnel" at once instead of
+    // going to some other node's agent (pods and endpoints here have their node's address).
+    proxyStrategies: ['destHost'],
     log: o.log,
   });
   await proxy.listenFrontend(konnectivitySocket(opts.dataDir));
