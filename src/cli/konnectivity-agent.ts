@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { newLogger } from '../lib/log.js';
-import { allowList } from '../konnectivity/agent/allow-list.js';
+import { allowList, type AllowList } from '../konnectivity/agent/allow-list.js';
 import { AgentClientSet } from '../konnectivity/agent/clientset.js';
 import { listenHealth } from '../konnectivity/health.js';
 import { boolFlag, durationFlag, intFlag, parseFlags, UsageError } from './flags.js';
@@ -68,7 +68,7 @@ export async function runKonnectivityAgent(argv: string[]): Promise<void> {
     errs.push('--sync-interval must not exceed --sync-interval-cap');
   for (const key of new URLSearchParams(f['agent-identifiers']).keys())
     if (!agentIdentifierKeys.has(key)) errs.push(`--agent-identifiers: unknown key "${key}"`);
-  let allow;
+  let allow: AllowList = () => false;
   try {
     allow = allowList(f['allowed-destination']);
   } catch (err) {

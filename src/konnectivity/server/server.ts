@@ -198,8 +198,8 @@ export class ProxyServer {
       'grpc.keepalive_time_ms': timeMs,
       'grpc.keepalive_timeout_ms': this.options.keepaliveTimeoutMs ?? 15_000,
       'grpc.keepalive_permit_without_calls': 1,
-      // channelz keeps per-channel and per-call bookkeeping nobody reads here: memory for every idle agent.
-      'grpc.enable_channelz': 0,
+      // Not 'grpc.enable_channelz': 0 — grpc-js 1.14 then stops tracking sessions, and forceShutdown() leaves
+      // every agent and frontend connection open.
     };
   }
 
