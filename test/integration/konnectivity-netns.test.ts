@@ -2,7 +2,7 @@
 // bridge in the control plane's namespace, 10.99.0.0/24 only inside them), every inbound TCP connection to the
 // node namespaces dropped by nftables (established/related allowed). Every process — `hubspoke server`, both
 // `hubspoke agent`s, kubectl — runs under `ip netns exec`, so nothing is sent from the host namespace. kubectl
-// logs, exec, port-forward and pods/proxy reach pods on both nodes only through the nodes' outbound tunnels;
+// logs, exec, attach, port-forward and pods/proxy reach pods on both nodes only through the nodes' outbound tunnels;
 // kill -9 of one agent ends its port-forward with an error and leaves the other node working.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -210,6 +210,17 @@ test(
       (err: { code?: number }) => err.code
     );
     assert.equal(direct, 28, 'a direct connection to the kubelet times out (inbound TCP dropped)');
+    const kubectlApply = async (obj: object): Promise<void> => {
+      const child = spawn(
+        'ip',
+        ['netns', 'exec', ns.cp, kubectlBinary(33), '--kubeconfig', kubeconfig, 'apply', '-f', '-'],
+        {
+          env: { ...process.env, HOME: dir },
+        }
+      );
+      child.stdin.end(JSON.stringify(obj));
+      assert.equal(await new Promise<number | null>((r) => child.once('exit', r)), 0, 'kubectl apply');
+    };
     const web = (k: 'a' | 'b') => `print("hello from node-${k}", flush=True)
 import http.server
 http.server.HTTPServer(("0.0.0.0", 8080), http.server.SimpleHTTPRequestHandler).serve_forever()`;
@@ -242,6 +253,27 @@ http.server.HTTPServer(("0.0.0.0", 8080), http.server.SimpleHTTPRequestHandler).
         const code = await new Promise<number | null>((r) => child.once('exit', r));
         return code === 0 || undefined;
       });
+      await kubectlApply({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `echo-${k}` },
+        spec: {
+          nodeName: `node-${k}`,
+          containers: [
+            {
+              name: 'c',
+              image: 'host',
+              stdin: true,
+              command: [
+                '/usr/bin/python3',
+                '-u',
+                '-c',
+                'import sys\nfor l in sys.stdin: print("echo: " + l, end="", flush=True)',
+              ],
+            },
+          ],
+        },
+      });
     }
     for (const k of ['a', 'b'] as const) {
       const pod = `web-${k}`;
@@ -257,6 +289,27 @@ http.server.HTTPServer(("0.0.0.0", 8080), http.server.SimpleHTTPRequestHandler).
       assert.equal(exec.trim(), `exec on node-${k}`);
       const { stdout: proxied } = await kubectl(['get', '--raw', `/api/v1/namespaces/default/pods/${pod}:8080/proxy/`]);
       assert.match(proxied, /Directory listing/);
+      // attach: the container's stdin is open (stdin: true), so what kubectl sends comes back on its stdout.
+      const att = spawn(
+        'ip',
+        ['netns', 'exec', ns.cp, kubectlBinary(33), '--kubeconfig', kubeconfig, 'attach', '-i', `echo-${k}`],
+        {
+          env: { ...process.env, HOME: dir },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        }
+      );
+      let attached = '';
+      att.stdout.on('data', (d: Buffer) => (attached += String(d)));
+      att.stdin.write(`attached to node-${k}\n`);
+      try {
+        await eventually(
+          `attach to echo-${k}`,
+          async () => attached.includes(`echo: attached to node-${k}`) || undefined,
+          30_000
+        );
+      } finally {
+        att.kill('SIGKILL');
+      }
     }
 
     // A port-forward to node-a's pod, then node-a's agent (and kubelet) killed -9 under it.
