@@ -241,6 +241,22 @@ describe('NodeRestriction - leases and tokens', () => {
       /bound to a pod scheduled on a different node/
     );
   });
+  test("hubspoke: its konnectivity agent's token bound to itself, only for kube-system/konnectivity-agent", async () => {
+    const agentToken = (ref: Record<string, string>, name = 'konnectivity-agent'): AdmissionAttributes =>
+      attrs('CREATE', serviceaccounts, {
+        namespace: 'kube-system',
+        name,
+        subresource: 'token',
+        object: tokenRequest(ref),
+      });
+    await plugin.validate!(agentToken({ apiVersion: 'v1', kind: 'Node', name: 'n1', uid: 'u-n1' }));
+    await refused(agentToken({ apiVersion: 'v1', kind: 'Node', name: 'n2', uid: 'u-n2' }), /bound to a different node/);
+    await refused(agentToken({ apiVersion: 'v1', kind: 'Node', name: 'n1' }), /node binding without a uid/);
+    await refused(
+      agentToken({ apiVersion: 'v1', kind: 'Node', name: 'n1', uid: 'u' }, 'default'),
+      /not bound to a pod/
+    );
+  });
 });
 
 describe('NodeRestriction - scope', () => {
