@@ -3,7 +3,8 @@
 // node namespaces dropped by nftables (established/related allowed). Every process — `hubspoke server`, both
 // `hubspoke agent`s, kubectl — runs under `ip netns exec`, so nothing is sent from the host namespace. kubectl
 // logs, exec, attach, port-forward and pods/proxy reach pods on both nodes only through the nodes' outbound tunnels;
-// kill -9 of one agent ends its port-forward with an error and leaves the other node working.
+// kill -9 of one agent ends its port-forward with an error and leaves the other node working; after kill -9 and a
+// restart of `hubspoke server` (its konnectivity server in-process) the surviving agent reconnects.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -133,7 +134,7 @@ test(
         timeout: timeoutMs,
         env: { ...process.env, HOME: dir },
       });
-    const server = hubspoke(ns.cp, [
+    const serverArgs = [
       'server',
       '--data-dir',
       dataDir,
@@ -145,7 +146,8 @@ test(
       '8132',
       '--service-cluster-ip-range',
       '10.96.0.0/16',
-    ]);
+    ];
+    const server = hubspoke(ns.cp, serverArgs);
     await server.waitForLog(/control plane ready/);
     const { stdout: join_ } = await run('ip', [
       'netns',
@@ -348,5 +350,18 @@ http.server.HTTPServer(("0.0.0.0", 8080), http.server.SimpleHTTPRequestHandler).
       (err: { stderr?: string }) => err.stderr ?? ''
     );
     assert.match(gone, /no tunnel to the node/);
+
+    // kill -9 of `hubspoke server` (and so of its in-process konnectivity server), then a restart: node-b's agent
+    // finds it again and the next exec works.
+    await server.kill();
+    const restarted = hubspoke(ns.cp, serverArgs);
+    await restarted.waitForLog(/control plane ready/);
+    const back = Date.now();
+    await eventually(
+      'exec on node-b after the server restart',
+      async () => (await kubectl(['exec', 'web-b', '--', 'echo', 'back'])).stdout.trim() === 'back' || undefined,
+      30_000
+    );
+    t.diagnostic(`exec through node-b's tunnel ${Date.now() - back} ms after the restarted server was ready`);
   }
 );
