@@ -78,6 +78,8 @@ test('konnectivity-server and konnectivity-agent processes: proxying, kill -9 an
     `--allowed-destination=127.0.0.1:${echoPort}`,
     '--health-server-host=127.0.0.1',
     `--health-server-port=${agentHealth}`,
+    // The restart takes seconds under load; with upstream's 10 s cap the backoff could outgrow the 2 s bound.
+    '--sync-interval-cap=1s',
   ]);
   await eventually(
     'server ready',
