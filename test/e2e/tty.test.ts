@@ -116,7 +116,7 @@ test('kubectl exec -it and attach in a real terminal, with resize, kubectl 1.27,
   await k33.ok(['apply', '-f', '-'], { stdin: pod });
   await k33.ok(['wait', '--for=condition=Ready', 'pod/term', '--timeout=30s']);
 
-  const cases = [
+  const cases: { minor: number; env: Record<string, string> }[] = [
     { minor: 27, env: {} },
     { minor: 30, env: {} },
     { minor: 33, env: {} },
