@@ -24,11 +24,14 @@ test('in a pod: loadFromCluster() reads its own pod through the kubernetes VIP, 
       metadata: { name: 'in-cluster' },
       spec: {
         restartPolicy: 'Never',
+        volumes: [{ name: 'repo', hostPath: { path: repo, type: 'Directory' } }],
         containers: [
           {
             name: 'client',
             image: 'node:20',
-            workingDir: repo,
+            // The checkout may sit under /tmp, which a pod's own /tmp hides: bind it in as a hostPath.
+            workingDir: '/repo',
+            volumeMounts: [{ name: 'repo', mountPath: '/repo', readOnly: true }],
             command: [process.execPath, '--import', 'tsx', 'test/e2e/fixtures/in-cluster-client.ts', 'in-cluster'],
           },
         ],

@@ -128,7 +128,9 @@ test('scheduler - binds to the fitting Ready node; explains and retries a pod th
     return p.spec.nodeName;
   });
   assert.equal(placed, 'big');
-  assert.equal((await events(c, 'waits', 'Scheduled'))[0]?.message, 'Successfully assigned default/waits to big');
+  // The event is recorded after the binding, so it may trail the nodeName by a moment.
+  const scheduledBig = await eventually('Scheduled event', async () => (await events(c, 'waits', 'Scheduled'))[0]);
+  assert.equal(scheduledBig.message, 'Successfully assigned default/waits to big');
 });
 
 test('node lifecycle - a node whose Lease stops is Unknown and tainted, its pods not Ready or evicted; back when renewed', async (t) => {

@@ -14,6 +14,7 @@ import { isNotFound } from '../../api/errors.js';
 import type { KubeClient } from '../../lib/kube-client.js';
 import { fieldValue, resourceValue, type PodIPs } from '../pods/fieldpath.js';
 import { writeAtomically, type FileProjection } from './atomic-writer.js';
+import { setUpHostPath } from './host-path.js';
 import type { TokenManager } from './token-manager.js';
 
 export interface VolumeContext {
@@ -156,11 +157,19 @@ export async function setUpVolumes(rootDir: string, pod: Pod, ctx: VolumeContext
   const volumes = new Map<string, MountedVolume>();
   let refreshAt = Infinity;
   for (const v of pod.spec?.volumes ?? []) {
+    if (v.hostPath) {
+      try {
+        volumes.set(v.name, { hostPath: await setUpHostPath(v.hostPath), readOnly: false });
+      } catch (err) {
+        throw new MountError(v.name, (err as Error).message);
+      }
+      continue;
+    }
     const plugin = pluginDir(v);
     if (!plugin)
       throw new MountError(
         v.name,
-        'this kubelet supports only emptyDir, configMap, secret, downwardAPI and projected volumes'
+        'this kubelet supports only emptyDir, hostPath, configMap, secret, downwardAPI and projected volumes'
       );
     const dir = join(podDir(rootDir, uid), 'volumes', plugin, v.name);
     try {
