@@ -7,7 +7,7 @@ import { validateAdmissionPlugins } from './admission/index.js';
 import { defaultTLSCipherSuites, validateTLSCipherSuites } from './tls-ciphers.js';
 import { defaultAuthorizationModes, validateAuthorizationModes } from './authz/modes.js';
 import { parseIPv4CIDR } from './registry/allocator.js';
-import { defaultPreferredAddressTypes } from './proxy/location.js';
+import { defaultPreferredAddressTypes } from './egress/node-address.js';
 import { defaultServiceAccountIssuer } from './authn/serviceaccount-token.js';
 
 export interface ApiServerOptions {

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Endpoints, Node, Pod, Service } from 'kubernetes-types/core/v1.js';
+import type { Endpoints, Pod, Service } from 'kubernetes-types/core/v1.js';
 import {
   checkContainerLogStatus,
-  defaultPreferredAddressTypes,
-  nodeAddress,
   podContainer,
   podProxyTarget,
   serviceProxyTarget,
@@ -21,28 +19,6 @@ test('name forms: name, name:port, scheme:name:port; two parts are never a schem
   assert.equal(splitSchemeNamePort('ftp:web:21'), undefined);
   assert.equal(splitSchemeNamePort(':80'), undefined);
   assert.equal(splitSchemeNamePort('a:b:c:d'), undefined);
-});
-
-test('node address: first address in preference order, kubelet port from daemonEndpoints', () => {
-  const node: Node = {
-    status: {
-      addresses: [
-        { type: 'InternalIP', address: '10.0.0.5' },
-        { type: 'Hostname', address: 'n1' },
-      ],
-      daemonEndpoints: { kubeletEndpoint: { Port: 10251 } },
-    },
-  };
-  assert.deepEqual(nodeAddress(node, defaultPreferredAddressTypes), { host: '10.0.0.5', port: 10251 });
-  assert.deepEqual(nodeAddress(node, ['Hostname', 'InternalIP']), { host: 'n1', port: 10251 });
-  assert.deepEqual(
-    nodeAddress({ status: { addresses: [{ type: 'InternalIP', address: '10.0.0.5' }] } }, ['InternalIP']),
-    {
-      host: '10.0.0.5',
-      port: 10250,
-    }
-  );
-  assert.throws(() => nodeAddress(node, ['ExternalDNS']), /no preferred addresses found/);
 });
 
 const pod = (containers: string[], init: string[] = []): Pod => ({

@@ -1,14 +1,9 @@
 // Where a subresource request goes (upstream's ResourceLocation / LogLocation / streamLocation, streaming.md §2):
-// the `{id}` name forms, the node address picked by --kubelet-preferred-address-types, the pod's IP and port, and
-// the service's endpoint.
+// the `{id}` name forms, the pod's IP and port, and the service's endpoint (the node's address: ../egress/node-address.ts).
 import { isIP } from 'node:net';
-import type { Endpoints, Node, Pod, Service } from 'kubernetes-types/core/v1.js';
+import type { Endpoints, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { StatusError } from '../../api/errors.js';
 import { newBadRequest, newServiceUnavailable } from '../../api/errors.js';
-
-/** kubeadm's order, not kube-apiserver's Hostname-first one: a host name may resolve to an address the node never reported. */
-export const defaultPreferredAddressTypes = ['InternalIP', 'ExternalIP', 'Hostname'];
-export const defaultKubeletPort = 10250;
 
 export interface SchemeNamePort {
   scheme: '' | 'http' | 'https';
@@ -32,21 +27,6 @@ export function splitSchemeNamePort(id: string): SchemeNamePort | undefined {
   else return undefined;
   if (name === '' || (scheme !== '' && scheme !== 'http' && scheme !== 'https')) return undefined;
   return { scheme: scheme, name, port };
-}
-
-/** The node's address to dial: the first of `status.addresses` in preference order, and its kubelet port. */
-export function nodeAddress(node: Node, preferredTypes: readonly string[]): { host: string; port: number } {
-  const addresses = node.status?.addresses ?? [];
-  for (const type of preferredTypes) {
-    const found = addresses.find((a) => a.type === type && a.address);
-    if (found) {
-      const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
-      return { host: found.address, port: port && port > 0 ? port : defaultKubeletPort };
-    }
-  }
-  throw newBadRequest(
-    `no preferred addresses found; known addresses: [${addresses.map((a) => `{${a.type} ${a.address}}`).join(' ')}]`
-  );
 }
 
 /** Every container of the pod (init and ephemeral included), as upstream lists them in its messages. */

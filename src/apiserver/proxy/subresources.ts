@@ -20,13 +20,13 @@ import { forbiddenMessage } from '../authz/interface.js';
 import type { RequestContext, Request, Response } from '../context.js';
 import type { EgressSelector } from '../egress/dialer.js';
 import { joinHostPort } from '../egress/dialer.js';
+import { nodeAddress } from '../egress/node-address.js';
 import { attributesFor } from '../filters/authorization.js';
 import type { Subresources } from '../registry/subresources.js';
 import { dialBackend, type TLSClientConfig } from './backend.js';
 import {
   checkContainerLogStatus,
   invalidRequest,
-  nodeAddress,
   podContainer,
   podProxyTarget,
   serviceProxyTarget,

@@ -2,7 +2,7 @@
 // `type` checks run before the container starts, so a wrong path is a clear FailedMount, not a bwrap error.
 import { mkdir, open, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import type { HostPathVolumeSource } from 'kubernetes-types/core/v1';
+import type { HostPathVolumeSource } from 'kubernetes-types/core/v1.js';
 
 const typeChecks: Record<string, { what: string; is: (s: Stats) => boolean }> = {
   Directory: { what: 'a directory', is: (s) => s.isDirectory() },

@@ -11,6 +11,7 @@ import { newServiceUnavailable } from '../../../api/errors.js';
 import type { Logger } from '../../../lib/log.js';
 import { sshHostKeyAnnotation, sshPortAnnotation } from '../../../pki/index.js';
 import { splitHostPort, type DialOptions, type EgressDialer } from '../dialer.js';
+import { nodeAddress } from '../node-address.js';
 import { knownHostsName, type KnownHosts } from './known-hosts.js';
 import { SSHTunnel, type TunnelSettings, type TunnelTarget } from './tunnel.js';
 
@@ -93,13 +94,7 @@ export class SSHDialer implements EgressDialer {
   }
 
   #target(name: string, node: Node): TunnelTarget {
-    // The address the kubelet is dialled at (proxy/location.ts nodeAddress, which eslint keeps out of reach here:
-    // its path looks like the kube-proxy component's).
-    const addresses = node.status?.addresses ?? [];
-    const host = this.o.preferredAddressTypes
-      .map((type) => addresses.find((a) => a.type === type && a.address)?.address)
-      .find((a) => a !== undefined);
-    if (!host) throw new Error('no preferred address');
+    const { host } = nodeAddress(node, this.o.preferredAddressTypes);
     const annotations = node.metadata?.annotations ?? {};
     const published = Number(annotations[sshPortAnnotation]);
     const port = Number.isInteger(published) && published > 0 && published < 65536 ? published : this.o.port;
