@@ -118,7 +118,12 @@ export async function startKonnectivityServer(o: {
   await ensureAgentRBAC(client);
   const proxy = new ProxyServer({
     serverID: randomUUID(),
-    authenticateAgent: tokenReviewAuthenticator({ client, agentNamespace, agentServiceAccount }),
+    authenticateAgent: tokenReviewAuthenticator({
+      client,
+      agentNamespace,
+      agentServiceAccount,
+      requireNodeBinding: true,
+    }),
     // Only the node's own agent: a dial for a node whose tunnel is down fails as "no tunnel" at once instead of
     // going to some other node's agent (pods and endpoints here have their node's address).
     proxyStrategies: ['destHost'],

@@ -110,6 +110,66 @@ test('token auth: the agent service account with audience system:konnectivity-se
   assert.equal(server.readyBackends, 1);
 });
 
+test('node binding: an agent may claim only the node its token is bound to, and addresses that Node reports', async (t) => {
+  const cp = await startTestControlPlane(t);
+  const admin = adminClient(cp);
+  t.after(() => admin.close());
+  await admin.request('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name: sa } });
+  const node = await admin.request('POST', '/api/v1/nodes', { metadata: { name: 'n1' } });
+  await admin.request(
+    'PATCH',
+    '/api/v1/nodes/n1/status',
+    { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.11' }] } },
+    'application/merge-patch+json'
+  );
+  const tokenFor = async (boundObjectRef?: object): Promise<string> =>
+    (
+      await admin.request('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { audiences: ['system:konnectivity-server'], expirationSeconds: 3600, boundObjectRef },
+      })
+    ).status.token as string;
+  const bound = await tokenFor({ kind: 'Node', apiVersion: 'v1', name: 'n1', uid: node.metadata.uid });
+  const unbound = await tokenFor();
+  const pki = await testPKI();
+  const server = new ProxyServer({
+    serverID: 's1',
+    authenticateAgent: tokenReviewAuthenticator({
+      client: admin,
+      agentNamespace: ns,
+      agentServiceAccount: sa,
+      requireNodeBinding: true,
+    }),
+  });
+  t.after(() => server.close());
+  const port = await server.listenAgents('127.0.0.1:0', pki.serverTLS);
+  const connect = (token: string, agentIdentifiers: string) => {
+    const a = new ProxyAgent({
+      serverAddress: `127.0.0.1:${port}`,
+      caCert: pki.ca.cert,
+      serverName: 'konnectivity-server',
+      agentID: 'agent',
+      agentIdentifiers,
+      token: () => token,
+      allow: allowList([]),
+    });
+    t.after(() => a.close());
+    return a.connect();
+  };
+  await assert.rejects(connect(unbound, 'host=n1'), /token is not bound to a node/);
+  await assert.rejects(connect(bound, 'host=n2'), /agent of node n1 claims host "n2"/);
+  await assert.rejects(connect(bound, 'host=n1&host=n2'), /claims host "n1,n2"/);
+  await assert.rejects(
+    connect(bound, 'host=n1&ipv4=127.0.0.99'),
+    /claims addresses 127.0.0.99 the Node does not report/
+  );
+  await assert.rejects(connect(bound, 'host=n1&default-route=true'), /claims cidr or default-route/);
+  assert.equal(server.readyBackends, 0);
+  assert.deepEqual(await connect(bound, 'host=n1&ipv4=127.0.0.11'), { serverID: 's1', serverCount: 1 });
+  assert.equal(server.readyBackends, 1);
+});
+
 test('mTLS auth: an agent certificate from the cluster CA connects; none, or one from another CA, is refused', async (t) => {
   const pki = await testPKI();
   const server = new ProxyServer({ serverID: 's1' });

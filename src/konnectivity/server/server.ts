@@ -13,7 +13,13 @@ import { silentLogger, type Logger } from '../../lib/log.js';
 import { listenHealth } from '../health.js';
 import { CreditBatcher, dataPieces, defaultWindowBytes, parseWindow, windowHeader } from '../flow.js';
 import { PacketType, agentServiceDefinition, proxyServiceDefinition, type Packet } from '../proto/packet.js';
-import { BackendManager, parseAgentIdentifiers, type Backend, type ProxyStrategy } from './backends.js';
+import {
+  BackendManager,
+  parseAgentIdentifiers,
+  type AgentIdentifiers,
+  type Backend,
+  type ProxyStrategy,
+} from './backends.js';
 import { GrpcLeg, type FrontendLeg } from './frontend.js';
 import { ConnectLeg, httpError } from './http-connect.js';
 import { packetTypeNames, ServerMetrics, type DialFailureReason } from './metrics.js';
@@ -28,7 +34,7 @@ export interface ProxyServerOptions {
    * TokenReview with audience `system:konnectivity-server`). Rejects with the reason on failure. May be left out
    * only when `listenAgents` is given a `ca` (mTLS agent authentication).
    */
-  authenticateAgent?: (token: string) => Promise<void>;
+  authenticateAgent?: (token: string, identifiers: AgentIdentifiers) => Promise<void>;
   /** --proxy-strategies. @default ['destHost', 'default'] */
   proxyStrategies?: readonly ProxyStrategy[];
   /** --backend-dial-timeout: a dial the agent has not answered by then fails (gRPC: DIAL_RSP error, HTTP: 504). 0 = off. @default 0 */
@@ -259,7 +265,7 @@ export class ProxyServer {
         return this.refuse(stream, grpc.status.UNAUTHENTICATED, `agent ${agentID}: no bearer token`);
       }
       try {
-        await this.options.authenticateAgent(auth.slice('Bearer '.length));
+        await this.options.authenticateAgent(auth.slice('Bearer '.length), identifiers);
       } catch (err) {
         return this.refuse(stream, grpc.status.UNAUTHENTICATED, `agent ${agentID}: ${(err as Error).message}`);
       }
