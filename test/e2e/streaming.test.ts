@@ -193,19 +193,8 @@ const freePort = async (): Promise<number> => {
 test('logs, exec, port-forward, nodes/proxy and pods/proxy through a real kubelet, kubectl 1.27, 1.30, 1.33', async (t) => {
   const cp = await startTestControlPlane(t, { kubeletPreferredAddressTypes: ['InternalIP'] });
   // The kubelet serves a certificate from the cluster CA for its address, as one issued by a kubelet-serving CSR.
-  const serving = await issueCertificate({
-    ca: cp.server.pki.ca,
-    commonName: 'system:node:node-1',
-    organizations: ['system:nodes'],
-    dnsNames: ['node-1'],
-    ipAddresses: ['127.0.0.1'],
-    usages: ['server'],
-    validityMs: 3600_000,
-  });
-  writeFileSync(join(cp.dataDir, 'kubelet.crt'), serving.cert);
-  writeFileSync(join(cp.dataDir, 'kubelet.key'), serving.key);
   await startTestKubelet(t, cp, {
-    config: { tlsCertFile: join(cp.dataDir, 'kubelet.crt'), tlsPrivateKeyFile: join(cp.dataDir, 'kubelet.key') },
+    servingCertificate: true,
   });
   const port = await freePort();
   const server = `require('http').createServer((q, r) => r.end('hi ' + q.url)).listen(${port}, '127.0.0.1'); console.log('one'); console.log('two')`;

@@ -1,7 +1,7 @@
 // startTestKubelet() for tests: a kubelet in this process against a test control plane, with a client
 // certificate for system:node:<name> issued from the control plane's CA, temp root and log dirs, node IP
 // 127.0.0.1. On test end the kubelet stops and every container shim it started is killed by pid.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kubelet } from '../../src/kubelet/kubelet.js';
@@ -35,6 +35,11 @@ export async function startTestKubelet(
     nodeName?: string;
     config?: KubeletConfiguration;
     options?: Pick<KubeletOptions, 'sshHostKeyFile' | 'sshPort'>;
+    /**
+     * Serve a certificate from the cluster CA for the node's name and 127.0.0.1, as one a kubelet-serving CSR would
+     * get, so the API server verifies the kubelet (without it the kubelet makes itself a self-signed one).
+     */
+    servingCertificate?: boolean;
   } = {}
 ): Promise<TestKubelet> {
   const nodeName = opts.nodeName ?? 'node-1';
@@ -54,6 +59,22 @@ export async function startTestKubelet(
   );
   const rootDir = join(dir, 'root');
   const podLogsDir = join(dir, 'pods');
+  const serving: KubeletConfiguration = {};
+  if (opts.servingCertificate) {
+    const c = await issueCertificate({
+      ca,
+      commonName: `system:node:${nodeName}`,
+      organizations: ['system:nodes'],
+      dnsNames: [nodeName],
+      ipAddresses: ['127.0.0.1'],
+      usages: ['server'],
+      validityMs: 3600_000,
+    });
+    serving.tlsCertFile = join(dir, 'kubelet.crt');
+    serving.tlsPrivateKeyFile = join(dir, 'kubelet.key');
+    await writeFile(serving.tlsCertFile, c.cert);
+    await writeKeyFile(serving.tlsPrivateKeyFile, c.key);
+  }
   const { options, errors } = await completeKubeletOptions({
     kubeconfig: kubeconfigPath,
     hostnameOverride: nodeName,
@@ -61,7 +82,7 @@ export async function startTestKubelet(
     rootDir,
     ...opts.options,
     // The HTTPS server on loopback, on a free port.
-    overrides: { podLogsDir, port: 0, address: '127.0.0.1', ...opts.config },
+    overrides: { podLogsDir, port: 0, address: '127.0.0.1', ...serving, ...opts.config },
   });
   errors.push(...validateKubeletOptions(options));
   if (errors.length) throw new Error(errors.join('\n'));

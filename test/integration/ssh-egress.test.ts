@@ -4,7 +4,6 @@
 // inside the tunnel; a node whose sshd shows another host key, or that has no sshd, fails at once with a message
 // naming the node (the others keep working); a killed and restarted sshd serves the next kubectl exec.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo, type Server } from 'node:net';
@@ -66,19 +65,8 @@ test('kubectl logs, exec, port-forward and proxy through SSH tunnels; pins, miss
 
   // node-1: a real kubelet on 127.0.0.1 and its sshd; the kubelet publishes the sshd's host key and port.
   const sshd1 = await startSshd(t, { address: '127.0.0.1', authorizedKeys: [apiserverKey.publicKey] });
-  const serving = await issueCertificate({
-    ca: cp.server.pki.ca,
-    commonName: 'system:node:node-1',
-    organizations: ['system:nodes'],
-    dnsNames: ['node-1'],
-    ipAddresses: ['127.0.0.1'],
-    usages: ['server'],
-    validityMs: 3600_000,
-  });
-  writeFileSync(join(cp.dataDir, 'kubelet.crt'), serving.cert);
-  writeFileSync(join(cp.dataDir, 'kubelet.key'), serving.key);
   await startTestKubelet(t, cp, {
-    config: { tlsCertFile: join(cp.dataDir, 'kubelet.crt'), tlsPrivateKeyFile: join(cp.dataDir, 'kubelet.key') },
+    servingCertificate: true,
     options: { sshHostKeyFile: sshd1.hostKey.publicKeyFile, sshPort: sshd1.port },
   });
   const admin = adminClient(cp);

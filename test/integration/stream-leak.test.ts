@@ -6,16 +6,14 @@
 // warm-up round, so one-time allocations (JIT, TLS contexts, lazily built tables) are not counted as leaks.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { createSecureContext, type ConnectionOptions } from 'node:tls';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { WebSocket } from 'ws';
-import { issueCertificate } from '../../src/pki/index.js';
 import {
   CLIENT_REMOTE_COMMAND_PROTOCOLS,
   PORT_FORWARD_PROTOCOL,
@@ -116,19 +114,8 @@ async function finish(client: RemoteCommandClient): Promise<{ out: string; code:
 test('2,000 exec and port-forward sessions through the API server leave fds and heap where they were', async (t) => {
   const cp = await startTestControlPlane(t, { kubeletPreferredAddressTypes: ['InternalIP'] });
   // A kubelet serving certificate from the cluster CA for its address, as a kubelet-serving CSR would give it.
-  const serving = await issueCertificate({
-    ca: cp.server.pki.ca,
-    commonName: 'system:node:node-1',
-    organizations: ['system:nodes'],
-    dnsNames: ['node-1'],
-    ipAddresses: ['127.0.0.1'],
-    usages: ['server'],
-    validityMs: 3600_000,
-  });
-  writeFileSync(join(cp.dataDir, 'kubelet.crt'), serving.cert);
-  writeFileSync(join(cp.dataDir, 'kubelet.key'), serving.key);
   await startTestKubelet(t, cp, {
-    config: { tlsCertFile: join(cp.dataDir, 'kubelet.crt'), tlsPrivateKeyFile: join(cp.dataDir, 'kubelet.key') },
+    servingCertificate: true,
   });
 
   // The pod: an echo server on a loopback port (pods share the node's network).
