@@ -20,9 +20,9 @@ export interface Up {
   stderr(): string;
 }
 
-/** The shim and container pids the kubelet's runtime recorded under the data dir. */
-export async function containerPids(dataDir: string): Promise<number[]> {
-  const dir = join(dataDir, 'agent', 'containers');
+/** The shim and container pids a kubelet's runtime recorded in `<root dir>/containers`. */
+export async function recordedContainerPids(rootDir: string): Promise<number[]> {
+  const dir = join(rootDir, 'containers');
   const pids: number[] = [];
   for (const id of await readdir(dir).catch(() => [])) {
     const st = JSON.parse(await readFile(join(dir, id, 'state.json'), 'utf8').catch(() => '{}')) as {
@@ -33,6 +33,9 @@ export async function containerPids(dataDir: string): Promise<number[]> {
   }
   return pids;
 }
+
+/** The same for `up`'s local node, whose root dir is `<data dir>/agent`. */
+export const containerPids = (dataDir: string): Promise<number[]> => recordedContainerPids(join(dataDir, 'agent'));
 
 export async function startUp(
   t: Hook,

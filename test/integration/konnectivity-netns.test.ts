@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { eventually } from '../framework/api.js';
 import { kubectlBinary } from '../framework/kubectl.js';
+import { recordedContainerPids } from '../framework/up.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const run = promisify(execFile);
@@ -123,6 +124,14 @@ test(
     const dir = mkdtempSync(join(tmpdir(), 'h5-netns-'));
     t.after(async () => {
       for (const p of procs.reverse()) await p.kill();
+      // The pods' shims are detached from their kubelet (they outlive its restarts): kill them by their recorded pids.
+      for (const k of ['a', 'b'])
+        for (const pid of await recordedContainerPids(join(dir, k)))
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
       removeNetwork();
       rmSync(dir, { recursive: true, force: true });
     });
