@@ -3,39 +3,16 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { createCA, issueCertificate } from '../pki/index.js';
-import { AgentServiceClient, PacketType, ProxyServiceClient, type Packet } from './proto/packet.js';
+import { AgentServiceClient, PacketType, ProxyServiceClient } from './proto/packet.js';
 import { ProxyServer } from './server/server.js';
 import { ProxyAgent } from './agent/agent.js';
 import { allowList } from './agent/allow-list.js';
-
-type Stream = grpc.ClientDuplexStream<Packet, Packet>;
-
-/** Reads a stream's packets in order, failing a test that waits too long. */
-function reader(stream: Stream): (timeoutMs?: number) => Promise<Packet> {
-  const queue: Packet[] = [];
-  const waiters: ((p: Packet) => void)[] = [];
-  stream.on('data', (p: Packet) => (waiters.length ? waiters.shift()!(p) : queue.push(p)));
-  stream.on('error', () => {}); // ended by the test or the server; assertions are on packets
-  return (timeoutMs = 5000) =>
-    new Promise((resolve, reject) => {
-      if (queue.length) return resolve(queue.shift()!);
-      const timer = setTimeout(() => reject(new Error('timed out waiting for a packet')), timeoutMs);
-      waiters.push((p) => {
-        clearTimeout(timer);
-        resolve(p);
-      });
-    });
-}
-
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as AddressInfo).port;
-}
+import { listen, reader, type ClientStream as Stream } from './testing.js';
 
 async function setup(t: TestContext) {
   const ca = await createCA({ commonName: 'konnectivity-test-ca' });
