@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { eventually } from '../framework/api.js';
-import { kubectl } from '../framework/kubectl.js';
+import { kubectl, streamingVariants } from '../framework/kubectl.js';
 import { startUp } from '../framework/up.js';
 
 const MiB = 1024 * 1024;
@@ -172,13 +172,7 @@ test('port-forward (two ports, 20 connections, 100 MiB each way, a refused port)
   await writeFile(file, randomBytes(50 * MiB));
   const fileHash = await sha256File(file);
 
-  const variants: [number, Record<string, string>][] = [
-    [27, {}],
-    [30, {}],
-    [33, {}],
-    [33, { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false', KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }],
-  ];
-  for (const [minor, env] of variants) {
+  for (const [minor, env] of streamingVariants) {
     const k = kubectl(minor, up.kubeconfigPath);
     const what = `kubectl 1.${minor} ${JSON.stringify(env)}`;
     const [lHttp, lEcho, lClosed] = [await freePort(), await freePort(), await freePort()];

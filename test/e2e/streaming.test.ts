@@ -12,7 +12,7 @@ import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls
 import { createCA, issueCertificate, kubeconfig } from '../../src/pki/index.js';
 import { adminClient, eventually } from '../framework/api.js';
 import { startTestControlPlane, type TestControlPlane } from '../framework/control-plane.js';
-import { kubectl } from '../framework/kubectl.js';
+import { kubectl, streamingVariants } from '../framework/kubectl.js';
 import { startTestKubelet } from '../framework/kubelet.js';
 
 const listen = (s: Server | ReturnType<typeof createHttpsServer>): Promise<number> =>
@@ -260,13 +260,7 @@ test('logs, exec, port-forward, nodes/proxy and pods/proxy through a real kubele
   assert.equal(await k33.ok(['get', '--raw', `/api/v1/namespaces/default/pods/web:${port}/proxy/x?y=1`]), 'hi /x?y=1');
   assert.equal(await k33.ok(['get', '--raw', '/api/v1/namespaces/default/pods/web/proxy/']), 'hi /');
 
-  const variants: [number, Record<string, string>][] = [
-    [27, {}],
-    [30, {}],
-    [33, {}],
-    [33, { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false', KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }],
-  ];
-  for (const [minor, env] of variants) {
+  for (const [minor, env] of streamingVariants) {
     const k = kubectl(minor, cp.kubeconfigPath);
     const what = `kubectl 1.${minor} ${JSON.stringify(env)}`;
     assert.equal(await k.ok(['logs', 'web']), 'one\ntwo\n', what);

@@ -12,6 +12,17 @@ export function kubectlBinary(minor: number): string {
   return join(kubectlDir, `kubectl.1.${minor}`);
 }
 
+/**
+ * The kubectl versions the streaming checks run with: 1.27 (SPDY only), 1.30 (WebSocket exec), 1.33 (WebSocket
+ * exec and port-forward), and 1.33 with both WebSocket switches off.
+ */
+export const streamingVariants: readonly [number, Record<string, string>][] = [
+  [27, {}],
+  [30, {}],
+  [33, {}],
+  [33, { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false', KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }],
+];
+
 export interface KubectlResult {
   code: number;
   stdout: string;
