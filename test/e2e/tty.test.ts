@@ -141,7 +141,11 @@ test('kubectl exec -it and attach in a real terminal, with resize, kubectl 1.27,
     const size = await tmux.expectSize(ex, `${what}: stty size is the pane's`);
     await tmux.tmux('resize-window', '-t', ex, '-x', '83', '-y', '27');
     assert.notEqual(await tmux.expectSize(ex, `${what}: stty size after the resize`), size);
-    await tmux.type(ex, 'sleep 100');
+    // Ctrl-C only once sleep is the terminal's foreground job: a ^C that reaches the shell while it is still about
+    // to fork is swallowed by it, and sleep then runs on. The child prints its marker after the shell has handed it
+    // the terminal; the arithmetic keeps the echoed command line from matching.
+    await tmux.type(ex, `sh -c 'echo sleeping-$((1+1)); exec sleep 100'`);
+    await tmux.expect(ex, /^sleeping-2$/m, `${what}: sleep is the foreground job`);
     await tmux.keys(ex, 'C-c');
     await tmux.type(ex, 'echo still-$((40+2))');
     // (What was typed during sleep is echoed then; the answer may follow the next prompt.)
