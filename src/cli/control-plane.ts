@@ -12,6 +12,7 @@ import type { Logger } from '../lib/log.js';
 import { issueCertificate, kubeconfig, writeKeyFile, type CertKeyPair } from '../pki/index.js';
 import { openStore } from '../storage/index.js';
 import { UsageError } from './flags.js';
+import { ensureNodeIdentities } from './node-identities.js';
 
 export interface ControlPlane {
   server: ApiServer;
@@ -38,6 +39,16 @@ export async function startControlPlane(
     throw err;
   }
   const { ca, admin } = server.pki;
+  const setup = new KubeClient({ server: server.address, caPem: ca.cert, certPem: admin.cert, keyPem: admin.key });
+  try {
+    await ensureNodeIdentities(setup);
+  } catch (err) {
+    await server.close();
+    await store.close();
+    throw err;
+  } finally {
+    setup.close();
+  }
   const kubeconfigPath = join(completed.dataDir, 'admin.kubeconfig');
   await writeKeyFile(
     kubeconfigPath,

@@ -4,14 +4,12 @@
 //
 // How a node authenticates its agent (the simplest secure path): with its own node credentials it asks for a token
 // of the service account kube-system/konnectivity-agent, audience system:konnectivity-server, bound to its Node
-// object (TokenRequest; RBAC grants system:nodes exactly that token, NodeRestriction allows the binding only to the
-// node itself), renewed before it expires. The server checks it by TokenReview on every Connect (upstream's way).
-// Nothing is copied by hand and no long-lived secret is stored on the node.
+// object (./node-identities.ts), renewed before it expires. The server checks it by TokenReview on every Connect
+// (upstream's way). Nothing is copied by hand and no long-lived secret is stored on the node.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { NodeCondition, Pod } from 'kubernetes-types/core/v1.js';
-import { isAlreadyExists } from '../api/errors.js';
 import type { ApiServer } from '../apiserver/server.js';
 import type { EgressDialer } from '../apiserver/egress/dialer.js';
 import { KonnectivityDialer } from '../apiserver/egress/konnectivity.js';
@@ -22,9 +20,8 @@ import { ProxyServer } from '../konnectivity/server/server.js';
 import { KubeClient } from '../lib/kube-client.js';
 import type { Logger } from '../lib/log.js';
 import { issueCertificate } from '../pki/index.js';
+import { konnectivityAgentServiceAccount, nodeBoundToken, nodeIdentityNamespace } from './node-identities.js';
 
-export const agentNamespace = 'kube-system';
-export const agentServiceAccount = 'konnectivity-agent';
 /** The name agents check the server's certificate against (no IP SNI; the certificate also has the IPs). */
 export const konnectivityServerName = 'konnectivity-server';
 /** Upstream's documented agent port for Konnectivity (the binary's own default is 8091). */
@@ -41,50 +38,6 @@ export interface KonnectivityServerHandle {
   /** The agent port actually bound. */
   agentPort: number;
   close(): void;
-}
-
-/** What the agents' tokens need: the service account, and RBAC letting nodes request its token (and only that). */
-async function ensureAgentRBAC(client: KubeClient): Promise<void> {
-  const role = 'system:konnectivity-agent-token';
-  const objects: [string, object][] = [
-    [
-      `/api/v1/namespaces/${agentNamespace}/serviceaccounts`,
-      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: agentServiceAccount, namespace: agentNamespace } },
-    ],
-    [
-      `/apis/rbac.authorization.k8s.io/v1/namespaces/${agentNamespace}/roles`,
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'Role',
-        metadata: { name: role, namespace: agentNamespace },
-        rules: [
-          {
-            apiGroups: [''],
-            resources: ['serviceaccounts/token'],
-            resourceNames: [agentServiceAccount],
-            verbs: ['create'],
-          },
-        ],
-      },
-    ],
-    [
-      `/apis/rbac.authorization.k8s.io/v1/namespaces/${agentNamespace}/rolebindings`,
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'RoleBinding',
-        metadata: { name: role, namespace: agentNamespace },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:nodes' }],
-      },
-    ],
-  ];
-  for (const [path, body] of objects) {
-    try {
-      await client.request('POST', path, body);
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
-    }
-  }
 }
 
 /**
@@ -115,13 +68,12 @@ export async function startKonnectivityServer(o: {
     keyPem: admin.key,
     userAgent: 'hubspoke-konnectivity-server',
   });
-  await ensureAgentRBAC(client);
   const proxy = new ProxyServer({
     serverID: randomUUID(),
     authenticateAgent: tokenReviewAuthenticator({
       client,
-      agentNamespace,
-      agentServiceAccount,
+      agentNamespace: nodeIdentityNamespace,
+      agentServiceAccount: konnectivityAgentServiceAccount,
       requireNodeBinding: true,
     }),
     // Only the node's own agent: a dial for a node whose tunnel is down fails as "no tunnel" at once instead of
@@ -139,32 +91,6 @@ export async function startKonnectivityServer(o: {
       proxy.close();
       client.close();
     },
-  };
-}
-
-/** A bound token for the agent, requested with the node's credentials and renewed at 80 % of its life. */
-function agentToken(client: KubeClient, kubelet: Kubelet): () => Promise<string> {
-  let cached: { token: string; renewAt: number } | undefined;
-  const expirationSeconds = 3600;
-  return async () => {
-    if (cached && Date.now() < cached.renewAt) return cached.token;
-    const node = kubelet.nodeStatus.node;
-    const name = kubelet.options.nodeName;
-    const review = await client.request<{ status: { token: string } }>(
-      'POST',
-      `/api/v1/namespaces/${agentNamespace}/serviceaccounts/${agentServiceAccount}/token`,
-      {
-        apiVersion: 'authentication.k8s.io/v1',
-        kind: 'TokenRequest',
-        spec: {
-          audiences: [defaultAuthenticationAudience],
-          expirationSeconds,
-          boundObjectRef: { apiVersion: 'v1', kind: 'Node', name, uid: node?.metadata?.uid },
-        },
-      }
-    );
-    cached = { token: review.status.token, renewAt: Date.now() + expirationSeconds * 800 };
-    return cached.token;
   };
 }
 
@@ -208,7 +134,7 @@ export function startNodeTunnel(o: {
     serverName: konnectivityServerName,
     agentID: k.options.nodeName,
     agentIdentifiers: new URLSearchParams({ host: k.options.nodeName, ipv4: k.options.nodeIP }).toString(),
-    token: agentToken(k.client, k),
+    token: nodeBoundToken(k, konnectivityAgentServiceAccount, [defaultAuthenticationAudience]),
     allow: nodeAllowList(k),
     log: o.log,
   });

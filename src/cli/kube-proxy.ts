@@ -4,17 +4,14 @@ import { KubeClient } from '../lib/kube-client.js';
 import { loadKubeconfig } from '../lib/kubeconfig.js';
 import { newLogger, type Logger } from '../lib/log.js';
 import { formatIP, parseCIDR } from '../pki/ip.js';
-import { canProgramNftables, defaultTable, nft, NftablesProxier } from '../proxy/nftables.js';
+import { canProgramNftables, defaultTable, nft, NftablesProxier, type NftablesOptions } from '../proxy/nftables.js';
 import { cleanupScript } from '../proxy/nftables-rules.js';
 import { UserspaceProxier } from '../proxy/userspace.js';
 import { waitForSignal } from './control-plane.js';
-import { durationFlag, parseFlags, UsageError } from './flags.js';
+import { durationFlag, parseFlags, UsageError, type FlagValues } from './flags.js';
 
-const proxyFlags = {
-  kubeconfig: {
-    type: 'string',
-    help: "A kubeconfig with kube-proxy's credentials (system:kube-proxy, bound to system:node-proxier).",
-  },
+/** kube-proxy's own flags, shared by `hubspoke kube-proxy` and `hubspoke agent` (which runs one). */
+export const kubeProxyFlags = {
   'proxy-mode': {
     type: 'string',
     help: 'nftables or userspace (default: nftables if this process may change the firewall, i.e. CAP_NET_ADMIN and nft, else userspace).',
@@ -34,6 +31,14 @@ const proxyFlags = {
     default: '1s',
   },
   'sync-period': { type: 'string', help: 'A full resync at least this often (nftables).', default: '30s' },
+} as const;
+
+const proxyFlags = {
+  kubeconfig: {
+    type: 'string',
+    help: "A kubeconfig with kube-proxy's credentials (system:kube-proxy, bound to system:node-proxier).",
+  },
+  ...kubeProxyFlags,
   cleanup: { type: 'boolean', help: "Remove kube-proxy's nftables table, then exit.", default: false },
 } as const;
 
@@ -69,6 +74,55 @@ function cidrList(name: string, v: string | undefined, errs: string[]): string[]
   return out;
 }
 
+export interface KubeProxyConfig {
+  mode?: 'nftables' | 'userspace';
+  nftables: NftablesOptions;
+}
+
+/** kube-proxy's flags checked (problems appended to `errs`). */
+export function kubeProxyConfigFromFlags(f: FlagValues<typeof kubeProxyFlags>, errs: string[]): KubeProxyConfig {
+  const mode = f['proxy-mode'];
+  if (mode !== undefined && mode !== 'nftables' && mode !== 'userspace')
+    errs.push(`--proxy-mode: "${mode}" is not supported (nftables, userspace)`);
+  const nodePortAddresses = cidrList('nodeport-addresses', f['nodeport-addresses'], errs);
+  const [clusterCIDR] = cidrList('cluster-cidr', f['cluster-cidr'], errs);
+  return {
+    mode: mode as KubeProxyConfig['mode'],
+    nftables: {
+      nodePortAddresses,
+      clusterCIDR,
+      masqueradeAll: f['masquerade-all'],
+      minSyncPeriodMs: durationFlag('min-sync-period', f['min-sync-period'], errs),
+      syncPeriodMs: durationFlag('sync-period', f['sync-period'], errs),
+    },
+  };
+}
+
+/**
+ * The mode to run in: the configured one, or without one nftables where this process may change the firewall and
+ * userspace elsewhere. nftables asked for but impossible is a usage error (before anything starts).
+ */
+export async function chooseProxyMode(cfg: KubeProxyConfig, log: Logger): Promise<'nftables' | 'userspace'> {
+  if (!cfg.mode) {
+    const mode = (await canProgramNftables()) ? 'nftables' : 'userspace';
+    log.info({ mode }, 'proxy mode chosen by what this process may do');
+    return mode;
+  }
+  if (cfg.mode === 'nftables' && !(await canProgramNftables()))
+    throw new UsageError('error: --proxy-mode=nftables: this process cannot change nftables (CAP_NET_ADMIN, nft)');
+  return cfg.mode;
+}
+
+/** Starts kube-proxy in `mode` (from chooseProxyMode); resolves with the function that stops it. */
+export function startKubeProxy(
+  client: KubeClient,
+  mode: 'nftables' | 'userspace',
+  cfg: KubeProxyConfig,
+  log: Logger
+): () => Promise<void> {
+  return startProxy(client, mode === 'nftables' ? new NftablesProxier(log, cfg.nftables) : new UserspaceProxier(log));
+}
+
 export async function runKubeProxy(argv: string[]): Promise<void> {
   const f = parseFlags(argv, proxyFlags, 'hubspoke kube-proxy --kubeconfig FILE [--proxy-mode=nftables|userspace]');
   const log = newLogger().child({ component: 'kube-proxy' });
@@ -78,33 +132,13 @@ export async function runKubeProxy(argv: string[]): Promise<void> {
   }
   const errs: string[] = [];
   if (!f.kubeconfig) errs.push('--kubeconfig is required');
-  if (f['proxy-mode'] !== undefined && !['nftables', 'userspace'].includes(f['proxy-mode']))
-    errs.push(`--proxy-mode: "${f['proxy-mode']}" is not supported (nftables, userspace)`);
-  const nodePortAddresses = cidrList('nodeport-addresses', f['nodeport-addresses'], errs);
-  const [clusterCIDR] = cidrList('cluster-cidr', f['cluster-cidr'], errs);
-  const minSyncPeriodMs = durationFlag('min-sync-period', f['min-sync-period'], errs);
-  const syncPeriodMs = durationFlag('sync-period', f['sync-period'], errs);
+  const cfg = kubeProxyConfigFromFlags(f, errs);
   if (errs.length) throw new UsageError(errs.map((e) => `error: ${e}`).join('\n'));
-  let mode = f['proxy-mode'];
-  if (!mode) {
-    mode = (await canProgramNftables()) ? 'nftables' : 'userspace';
-    log.info({ mode }, 'proxy mode chosen by what this process may do');
-  } else if (mode === 'nftables' && !(await canProgramNftables()))
-    throw new UsageError('error: --proxy-mode=nftables: this process cannot change nftables (CAP_NET_ADMIN, nft)');
+  const mode = await chooseProxyMode(cfg, log);
   const config = await loadKubeconfig(f.kubeconfig!);
-  const client = new KubeClient({ ...config, userAgent: 'kube-proxy/v1.33.0-hubspoke' });
-  const stop = startProxy(
-    client,
-    mode === 'nftables'
-      ? new NftablesProxier(log, {
-          nodePortAddresses,
-          clusterCIDR,
-          masqueradeAll: f['masquerade-all'],
-          minSyncPeriodMs,
-          syncPeriodMs,
-        })
-      : new UserspaceProxier(log)
-  );
+  const stop = startKubeProxy(new KubeClient({ ...config, userAgent: kubeProxyUserAgent }), mode, cfg, log);
   await waitForSignal();
   await stop();
 }
+
+export const kubeProxyUserAgent = 'kube-proxy/v1.33.0-hubspoke';

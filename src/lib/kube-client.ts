@@ -11,7 +11,8 @@ export interface ClientConfig {
   caPem: string;
   certPem?: string;
   keyPem?: string;
-  token?: string;
+  /** A bearer token, or where it expires (a bound service-account token) the function that gives the current one. */
+  token?: string | (() => Promise<string>);
   userAgent?: string;
 }
 
@@ -43,7 +44,7 @@ export class KubeClient {
     this.#retired.add(old);
   }
 
-  #open(
+  async #open(
     method: string,
     path: string,
     body: unknown,
@@ -60,7 +61,8 @@ export class KubeClient {
       headers['content-type'] = contentType;
       headers['content-length'] = String(payload.length);
     }
-    if (this.config.token) headers.authorization = `Bearer ${this.config.token}`;
+    const { token } = this.config;
+    if (token) headers.authorization = `Bearer ${typeof token === 'string' ? token : await token()}`;
     return new Promise((resolve, reject) => {
       const req = request(new URL(path, this.#base), { method, headers, agent: this.#agent, signal }, resolve);
       req.on('error', reject);

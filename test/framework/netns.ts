@@ -48,7 +48,7 @@ export interface NetnsProcess {
   child: ChildProcess;
   /** stderr so far, for diagnostics. */
   stderr(): string;
-  /** Resolves with the first stdout line `match` accepts (past or future). */
+  /** Resolves with the first line of its stdout or stderr (its logs) that `match` accepts (past or future). */
   line(match: (l: string) => boolean, timeoutMs?: number): Promise<string>;
   /** SIGTERM (or `signal`); resolves once it has exited. */
   stop(signal?: NodeJS.Signals): Promise<void>;
@@ -76,10 +76,11 @@ export function spawnInNetns(
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const lines: string[] = [];
   const waiters: { match: (l: string) => boolean; resolve: (l: string) => void }[] = [];
-  createInterface({ input: child.stdout }).on('line', (l) => {
-    lines.push(l);
-    for (const w of [...waiters]) if (w.match(l)) w.resolve(l);
-  });
+  for (const input of [child.stdout, child.stderr])
+    createInterface({ input }).on('line', (l) => {
+      lines.push(l);
+      for (const w of [...waiters]) if (w.match(l)) w.resolve(l);
+    });
   const line = (match: (l: string) => boolean, timeoutMs = 30_000): Promise<string> => {
     const seen = lines.find(match);
     if (seen !== undefined) return Promise.resolve(seen);

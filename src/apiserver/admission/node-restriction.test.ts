@@ -241,7 +241,7 @@ describe('NodeRestriction - leases and tokens', () => {
       /bound to a pod scheduled on a different node/
     );
   });
-  test("hubspoke: its konnectivity agent's token bound to itself, only for kube-system/konnectivity-agent", async () => {
+  test("hubspoke: its daemons' tokens bound to itself, only for kube-system/konnectivity-agent and kube-proxy", async () => {
     const agentToken = (ref: Record<string, string>, name = 'konnectivity-agent'): AdmissionAttributes =>
       attrs('CREATE', serviceaccounts, {
         namespace: 'kube-system',
@@ -250,10 +250,24 @@ describe('NodeRestriction - leases and tokens', () => {
         object: tokenRequest(ref),
       });
     await plugin.validate!(agentToken({ apiVersion: 'v1', kind: 'Node', name: 'n1', uid: 'u-n1' }));
+    await plugin.validate!(agentToken({ apiVersion: 'v1', kind: 'Node', name: 'n1', uid: 'u-n1' }, 'kube-proxy'));
+    await refused(
+      agentToken({ apiVersion: 'v1', kind: 'Node', name: 'n2', uid: 'u-n2' }, 'kube-proxy'),
+      /bound to a different node/
+    );
     await refused(agentToken({ apiVersion: 'v1', kind: 'Node', name: 'n2', uid: 'u-n2' }), /bound to a different node/);
     await refused(agentToken({ apiVersion: 'v1', kind: 'Node', name: 'n1' }), /node binding without a uid/);
     await refused(
       agentToken({ apiVersion: 'v1', kind: 'Node', name: 'n1', uid: 'u' }, 'default'),
+      /not bound to a pod/
+    );
+    await refused(
+      attrs('CREATE', serviceaccounts, {
+        namespace: 'default',
+        name: 'kube-proxy',
+        subresource: 'token',
+        object: tokenRequest({ apiVersion: 'v1', kind: 'Node', name: 'n1', uid: 'u-n1' }),
+      }),
       /not bound to a pod/
     );
   });

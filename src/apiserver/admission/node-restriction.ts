@@ -193,6 +193,10 @@ function admitSSHPins(a: AdmissionAttributes): void {
     );
 }
 
+/** The service accounts of the daemons `hubspoke agent` runs beside the kubelet: konnectivity agent, kube-proxy. */
+export const nodeDaemonNamespace = 'kube-system';
+export const nodeDaemonServiceAccounts = ['konnectivity-agent', 'kube-proxy'] as const;
+
 interface TokenRequestSpec {
   audiences?: string[];
   boundObjectRef?: { apiVersion?: string; kind?: string; name?: string; uid?: string };
@@ -201,13 +205,13 @@ interface TokenRequestSpec {
 async function admitTokenRequest(node: string, a: AdmissionAttributes, deps: NodeRestrictionDeps, forbid: Forbid) {
   if (a.operation !== 'CREATE' || a.subresource !== 'token') return;
   const ref = (a.object?.spec as TokenRequestSpec | undefined)?.boundObjectRef;
-  // hubspoke: the node's own konnectivity agent (in-process, not a pod) binds its token to the node itself; the
-  // registry checks the uid, RBAC (kube-system/system:konnectivity-agent-token) grants the service account.
+  // hubspoke: the node's own daemons (in the agent's process, not pods) bind their tokens to the node itself; the
+  // registry checks the uid, RBAC (kube-system/system:node-daemon-tokens) grants exactly these service accounts.
   if (
     ref?.apiVersion === 'v1' &&
     ref.kind === 'Node' &&
-    a.namespace === 'kube-system' &&
-    a.name === 'konnectivity-agent'
+    a.namespace === nodeDaemonNamespace &&
+    (nodeDaemonServiceAccounts as readonly string[]).includes(a.name ?? '')
   ) {
     if (ref.name !== node) throw forbid('node requested token bound to a different node');
     if (!ref.uid) throw forbid('node requested token with a node binding without a uid');
