@@ -1,13 +1,14 @@
 // Konnectivity benchmark (issue 7). Part 1, paths to one sink/echo port (bench/lib/peers.ts) in one run:
-// (a) direct TCP, (b) OpenSSH `ssh -L` through a real sshd on loopback, (c) the konnectivity GRPC frontend (a
-// `Proxy` stream per dial on the server's UDS, as kube-apiserver dials), (d) the HTTP-CONNECT frontend on a UDS.
+// (a) direct TCP, (b) OpenSSH `ssh -L` through a real sshd on loopback, (c) the API server's SSH egress dialer
+// through the same sshd (issue 9), (d) the konnectivity GRPC frontend (a `Proxy` stream per dial on the server's
+// UDS, as kube-apiserver dials), (e) the HTTP-CONNECT frontend on a UDS.
 // Server and agent are `hubspoke konnectivity-server` / `konnectivity-agent` processes (mTLS agent auth).
 // Per path: MB/s of one stream, p50/p99 of 1-byte round trips, p50/p99 dial latency (dial + first echoed byte).
 // Part 2, memory: a konnectivity server in its own process holding N idle agents (simulated in this process, each
 // its own TLS connection and its own bearer token, checked per agent); RSS before and after, per agent.
 //
 //   node --import tsx bench/konnectivity.ts [--bytes 1073741824] [--round-trips 2000] [--dials 200] [--agents 1000]
-//        [--only direct,ssh,grpc,http-connect,memory]
+//        [--only direct,ssh,ssh-egress,grpc,http-connect,memory]
 //
 // BENCH_BYTES in the environment sets --bytes' default.
 import { spawn } from 'node:child_process';
@@ -21,11 +22,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { newSSHDialer } from '../src/apiserver/egress/ssh/index.js';
 import { ProxyAgent } from '../src/konnectivity/agent/agent.js';
 import { allowList } from '../src/konnectivity/agent/allow-list.js';
 import { PacketType, type Packet } from '../src/konnectivity/proto/packet.js';
 import { ProxyServer } from '../src/konnectivity/server/server.js';
 import { grpcFrontend, httpConnect, testPKI, type TestPKI } from '../src/konnectivity/testing.js';
+import { silentLogger } from '../src/lib/log.js';
 import {
   Cleanup,
   freeLoopbackPort,
@@ -41,6 +44,7 @@ import {
   tcpConnect,
   waitForOutput,
   type Connect,
+  type OpenSSHPeer,
   type Row,
 } from './lib/peers.js';
 
@@ -234,13 +238,33 @@ async function main(): Promise<void> {
     const sink = await startSinkEcho();
     cleanup.after(() => sink.close());
     const target = `127.0.0.1:${sink.port}`;
+    let peer: Promise<OpenSSHPeer> | undefined;
+    const sshPeer = (): Promise<OpenSSHPeer> => (peer ??= startOpenSSHPeer(cleanup));
     const paths: { id: string; label: string; connect: () => Promise<Connect> }[] = [
       { id: 'direct', label: 'direct TCP', connect: async () => tcpConnect(sink.port) },
       {
         id: 'ssh',
         label: 'OpenSSH ssh -L',
-        connect: async () =>
-          (await startSshTunnel(cleanup, await startOpenSSHPeer(cleanup), { port: sink.port })).connect,
+        connect: async () => (await startSshTunnel(cleanup, await sshPeer(), { port: sink.port })).connect,
+      },
+      {
+        // Issue 9: the API server's SSH egress dialer, a direct-tcpip channel per dial on its one SSH connection
+        // to the node's sshd (the same sshd as ssh -L's; host key pinned by a known_hosts file).
+        id: 'ssh-egress',
+        label: 'SSH egress (ssh2 direct-tcpip)',
+        connect: async () => {
+          const p = await sshPeer();
+          const dialer = await newSSHDialer(
+            { user: 'root', keyFile: p.identityFile, port: p.sshd.port, knownHostsFile: p.knownHostsFile },
+            { preferredAddressTypes: ['InternalIP'], connectTimeoutMs: 10_000, log: silentLogger }
+          );
+          cleanup.after(async () => dialer.close());
+          dialer.upsertNode({
+            metadata: { name: 'bench-node' },
+            status: { addresses: [{ type: 'InternalIP', address: p.sshd.address }] },
+          });
+          return () => dialer.dial('tcp', `${p.sshd.address}:${sink.port}`);
+        },
       },
       {
         id: 'grpc',
@@ -280,7 +304,7 @@ async function main(): Promise<void> {
       const by = (label: string) => rows.find((r) => r.path === label);
       const ssh = by('OpenSSH ssh -L');
       const direct = by('direct TCP');
-      for (const r of rows.filter((r) => String(r.path).startsWith('konnectivity'))) {
+      for (const r of rows.filter((r) => /^(konnectivity|SSH egress)/.test(String(r.path)))) {
         if (ssh) console.log(`${r.path}: ${ratio(r['MB/s'] as number, ssh['MB/s'] as number)} OpenSSH throughput`);
         if (direct)
           console.log(

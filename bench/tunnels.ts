@@ -1,5 +1,5 @@
-// Tunnels to one pod port, in one run (issue 6's benchmark; issues 7 and 9 add their paths to `paths`): a pod on
-// `hubspoke up`'s local node runs the sink/echo server (bench/lib/peers.ts) on a loopback port, and every path
+// Tunnels to one pod port, in one run (issue 6's benchmark; konnectivity's and SSH egress's own hops are measured
+// in bench/konnectivity.ts): a pod on `hubspoke up`'s local node runs the sink/echo server (bench/lib/peers.ts) on a loopback port, and every path
 // ends there — (a) direct TCP, (b) OpenSSH `ssh -L` through a real sshd on loopback, (c) `kubectl port-forward`
 // through the API server and the kubelet. Per path: MB/s of one stream (1 GiB; the sink's byte count checked) and
 // p50/p99 of 1-byte request/response round trips; then `kubectl exec -- true` end to end. Ratios against (a) and
@@ -18,8 +18,6 @@ import { mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { newSSHDialer } from '../src/apiserver/egress/ssh/index.js';
-import { silentLogger } from '../src/lib/log.js';
 import { kubectl as kubectlRunner, kubectlBinary, type Kubectl } from '../test/framework/kubectl.js';
 import { startUp, type Up } from '../test/framework/up.js';
 import {
@@ -99,25 +97,6 @@ const paths: Path[] = [
     id: 'pf-spdy',
     label: '(c) kubectl port-forward (SPDY)',
     start: portForward({ KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }),
-  },
-  {
-    // Issue 9: the hop the API server's SSH egress dialer adds (one ssh2 direct-tcpip channel through the same
-    // sshd as (b), host key pinned by known_hosts), measured from this process: no kubectl, API server or kubelet.
-    id: 'ssh-egress',
-    label: '(e) SSH egress dialer channel (ssh2 direct-tcpip)',
-    start: async (ctx) => {
-      const peer = await ctx.sshPeer();
-      const dialer = await newSSHDialer(
-        { user: 'root', keyFile: peer.identityFile, port: peer.sshd.port, knownHostsFile: peer.knownHostsFile },
-        { preferredAddressTypes: ['InternalIP'], connectTimeoutMs: 10_000, log: silentLogger }
-      );
-      ctx.cleanup.after(async () => dialer.close());
-      dialer.upsertNode({
-        metadata: { name: 'bench-node' },
-        status: { addresses: [{ type: 'InternalIP', address: peer.sshd.address }] },
-      });
-      return { connect: () => dialer.dial('tcp', `${peer.sshd.address}:${ctx.podPort}`), pids: [] };
-    },
   },
 ];
 
