@@ -10,6 +10,7 @@ import { SignJWT } from 'jose';
 import { pino } from 'pino';
 import { startTestControlPlane } from '../../../test/framework/control-plane.js';
 import { adminClient } from '../../../test/framework/api.js';
+import { isAlreadyExists } from '../../api/errors.js';
 import { createCA, issueCertificate } from '../../pki/index.js';
 import { ProxyAgent } from '../agent/agent.js';
 import { allowList } from '../agent/allow-list.js';
@@ -20,12 +21,20 @@ import { ProxyServer } from './server.js';
 const ns = 'kube-system';
 const sa = 'konnectivity-agent';
 
+/** The control plane makes kube-system/konnectivity-agent at start (src/cli/node-identities.ts); others are made here. */
+async function createServiceAccount(admin: ReturnType<typeof adminClient>, name: string): Promise<void> {
+  try {
+    await admin.request('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name } });
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+}
+
 test('token auth: the agent service account with audience system:konnectivity-server connects; bad tokens are refused before any header, with the reason logged', async (t) => {
   const cp = await startTestControlPlane(t);
   const admin = adminClient(cp);
   t.after(() => admin.close());
-  for (const name of [sa, 'someone-else'])
-    await admin.request('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name } });
+  for (const name of [sa, 'someone-else']) await createServiceAccount(admin, name);
   const tokenFor = async (name: string, audiences: string[]): Promise<string> =>
     (
       await admin.request('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${name}/token`, {
@@ -114,7 +123,7 @@ test('node binding: an agent may claim only the node its token is bound to, and 
   const cp = await startTestControlPlane(t);
   const admin = adminClient(cp);
   t.after(() => admin.close());
-  await admin.request('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name: sa } });
+  await createServiceAccount(admin, sa);
   const node = await admin.request('POST', '/api/v1/nodes', { metadata: { name: 'n1' } });
   await admin.request(
     'PATCH',
