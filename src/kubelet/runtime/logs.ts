@@ -55,6 +55,8 @@ function rotationSuffix(d = new Date()): string {
 export class CriLogWriter {
   #fd: number;
   #size: number;
+  #lastStamp = '';
+  #sameStamp = 0;
   readonly #partial: Record<LogStream, Buffer> = { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) };
 
   constructor(
@@ -95,11 +97,15 @@ export class CriLogWriter {
 
   #rotate(): void {
     closeSync(this.#fd);
-    // Two rotations in one millisecond would share a name and the rename would drop the first file: number the
-    // later ones (`.123-1` still sorts after `.123` and before `.124`).
-    const stamped = `${this.path}.${rotationSuffix()}`;
-    let target = stamped;
-    for (let n = 1; existsSync(target); n++) target = `${stamped}-${n}`;
+    // Several rotations in one millisecond would share a name: number the later ones, zero-padded and counting
+    // on from the last one (a deleted name is never reused), so the names still sort by age (`.123-0002` after
+    // `.123-0001` and `.123`, before `.124`).
+    const stamp = rotationSuffix();
+    this.#sameStamp = stamp === this.#lastStamp ? this.#sameStamp + 1 : 0;
+    this.#lastStamp = stamp;
+    const named = (n: number): string => `${this.path}.${stamp}${n ? `-${String(n).padStart(4, '0')}` : ''}`;
+    while (existsSync(named(this.#sameStamp))) this.#sameStamp++;
+    const target = named(this.#sameStamp);
     renameSync(this.path, target);
     const files = logFilesOf(this.path); // rotated only, now
     for (const old of files.slice(0, Math.max(0, files.length - (this.maxFiles - 1)))) rmSync(old, { force: true });
