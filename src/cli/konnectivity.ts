@@ -20,7 +20,7 @@ import { ProxyServer } from '../konnectivity/server/server.js';
 import { KubeClient } from '../lib/kube-client.js';
 import type { Logger } from '../lib/log.js';
 import { issueCertificate } from '../pki/index.js';
-import { konnectivityAgentServiceAccount, nodeBoundToken, nodeIdentityNamespace } from './node-identities.js';
+import { konnectivityAgentServiceAccount, nodeBoundToken, nodeDaemonNamespace } from './node-identities.js';
 
 /** The name agents check the server's certificate against (no IP SNI; the certificate also has the IPs). */
 export const konnectivityServerName = 'konnectivity-server';
@@ -72,7 +72,7 @@ export async function startKonnectivityServer(o: {
     serverID: randomUUID(),
     authenticateAgent: tokenReviewAuthenticator({
       client,
-      agentNamespace: nodeIdentityNamespace,
+      agentNamespace: nodeDaemonNamespace,
       agentServiceAccount: konnectivityAgentServiceAccount,
       requireNodeBinding: true,
     }),

@@ -10,6 +10,8 @@ import { UserspaceProxier } from '../proxy/userspace.js';
 import { waitForSignal } from './control-plane.js';
 import { durationFlag, parseFlags, UsageError, type FlagValues } from './flags.js';
 
+export const kubeProxyUserAgent = 'kube-proxy/v1.33.0-hubspoke';
+
 /** kube-proxy's own flags, shared by `hubspoke kube-proxy` and `hubspoke agent` (which runs one). */
 export const kubeProxyFlags = {
   'proxy-mode': {
@@ -113,7 +115,7 @@ export async function chooseProxyMode(cfg: KubeProxyConfig, log: Logger): Promis
   return cfg.mode;
 }
 
-/** Starts kube-proxy in `mode` (from chooseProxyMode); resolves with the function that stops it. */
+/** Starts kube-proxy in `mode` (from chooseProxyMode); returns the function that stops it. */
 export function startKubeProxy(
   client: KubeClient,
   mode: 'nftables' | 'userspace',
@@ -140,5 +142,3 @@ export async function runKubeProxy(argv: string[]): Promise<void> {
   await waitForSignal();
   await stop();
 }
-
-export const kubeProxyUserAgent = 'kube-proxy/v1.33.0-hubspoke';

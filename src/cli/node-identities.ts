@@ -9,7 +9,7 @@ import { nodeDaemonNamespace, nodeDaemonServiceAccounts } from '../apiserver/adm
 import type { Kubelet } from '../kubelet/kubelet.js';
 import type { KubeClient } from '../lib/kube-client.js';
 
-export const nodeIdentityNamespace = nodeDaemonNamespace;
+export { nodeDaemonNamespace };
 export const [konnectivityAgentServiceAccount, kubeProxyServiceAccount] = nodeDaemonServiceAccounts;
 
 const tokenRole = 'system:node-daemon-tokens';
@@ -17,7 +17,7 @@ const rbac = 'rbac.authorization.k8s.io';
 
 /** The service accounts and RBAC above; run by every control plane at start (already there is fine). */
 export async function ensureNodeIdentities(client: KubeClient): Promise<void> {
-  const ns = nodeIdentityNamespace;
+  const ns = nodeDaemonNamespace;
   const accounts = [...nodeDaemonServiceAccounts];
   const objects: [string, object][] = [
     ...accounts.map((name): [string, object] => [
@@ -80,7 +80,7 @@ export function nodeBoundToken(
     const name = kubelet.options.nodeName;
     const review = await client.request<{ status: { token: string } }>(
       'POST',
-      `/api/v1/namespaces/${nodeIdentityNamespace}/serviceaccounts/${serviceAccount}/token`,
+      `/api/v1/namespaces/${nodeDaemonNamespace}/serviceaccounts/${serviceAccount}/token`,
       {
         apiVersion: 'authentication.k8s.io/v1',
         kind: 'TokenRequest',

@@ -6,7 +6,7 @@ import { newLogger } from '../lib/log.js';
 import { issueCertificate } from '../pki/index.js';
 import { parseFlags } from './flags.js';
 import { startControlPlane, waitForSignal } from './control-plane.js';
-import { startUserspaceProxy } from './kube-proxy.js';
+import { kubeProxyUserAgent, startUserspaceProxy } from './kube-proxy.js';
 import { startLocalNode, waitForNodeReady } from './local-node.js';
 import { startNodeTunnel, type KonnectivityServerHandle, type NodeTunnel } from './konnectivity.js';
 import { apiServerOptionsFromFlags, clusterEgress, startKonnectivity } from './server.js';
@@ -96,7 +96,7 @@ export async function runUp(argv: string[]): Promise<void> {
         caPem: ca.cert,
         certPem: proxyCert.cert,
         keyPem: proxyCert.key,
-        userAgent: 'kube-proxy/v1.33.0-hubspoke',
+        userAgent: kubeProxyUserAgent,
       }),
       log.child({ component: 'kube-proxy' })
     );

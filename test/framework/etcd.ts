@@ -64,6 +64,8 @@ export interface EtcdCluster {
     etcdKeyFile: string;
     etcdPrefix?: string;
   };
+  /** The same as `hubspoke server` flags; `endpoints` where the members are reached otherwise (a relay). */
+  apiServerFlags(endpoints?: string[]): string[];
   /** Resolves once the cluster has a leader and serves a linearizable read. */
   ready(timeoutMs?: number): Promise<void>;
   /** Stops every member (done in t.after as well). */
@@ -255,6 +257,16 @@ export async function startEtcdCluster(t: Hook, opts: EtcdClusterOptions = {}): 
       etcdKeyFile: keyFile,
       ...(prefix !== undefined && { etcdPrefix: prefix }),
     }),
+    apiServerFlags: (via = endpoints) => [
+      '--etcd-servers',
+      via.join(','),
+      '--etcd-cafile',
+      caFile,
+      '--etcd-certfile',
+      certFile,
+      '--etcd-keyfile',
+      keyFile,
+    ],
     stop,
   };
 }

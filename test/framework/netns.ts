@@ -6,7 +6,9 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 type Hook = { after(fn: () => Promise<void>): void };
@@ -106,6 +108,42 @@ export function spawnInNetns(
   };
   return { child, stderr: () => stderr, line, stop };
 }
+
+const hubspokeMain = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+/** `hubspoke token create` on the control plane in `ns`: the join flags it prints (`--token`, `--ca-cert-hash`). */
+export async function joinFlags(ns: string, dataDir: string): Promise<string[]> {
+  const out = await inNetns(
+    ns,
+    process.execPath,
+    '--import',
+    'tsx',
+    hubspokeMain,
+    'token',
+    'create',
+    '--data-dir',
+    dataDir
+  );
+  const m = /--token (\S+) --ca-cert-hash (\S+)/.exec(out);
+  if (!m) throw new Error(`no join command in ${out}`);
+  return ['--token', m[1]!, '--ca-cert-hash', m[2]!];
+}
+
+/** `hubspoke agent`'s arguments for node `name` at `ip`, its state under `root`, joining `server` with `join`. */
+export const agentArgs = (o: { server: string; join: string[]; root: string; name: string; ip: string }): string[] => [
+  'agent',
+  '--server',
+  o.server,
+  ...o.join,
+  '--root-dir',
+  o.root,
+  '--pod-logs-dir',
+  join(o.root, 'logs'),
+  '--hostname-override',
+  o.name,
+  '--node-ip',
+  o.ip,
+];
 
 /** A node script run inside `ns` (`node -e`), its arguments after it. */
 export const nodeInNetns = (t: Hook, ns: string, script: string, args: string[] = []): NetnsProcess =>

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { eventually } from '../framework/api.js';
 import { kubectlBinary } from '../framework/kubectl.js';
+import { agentArgs, joinFlags } from '../framework/netns.js';
 import { recordedContainerPids } from '../framework/up.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -158,42 +159,13 @@ test(
     ];
     const server = hubspoke(ns.cp, serverArgs);
     await server.waitForLog(/control plane ready/);
-    const { stdout: join_ } = await run('ip', [
-      'netns',
-      'exec',
-      ns.cp,
-      process.execPath,
-      '--import',
-      'tsx',
-      main,
-      'token',
-      'create',
-      '--data-dir',
-      dataDir,
-    ]);
-    const m = /--token (\S+) --ca-cert-hash (\S+)/.exec(join_)!;
-    assert.ok(m !== null, `no join command in ${join_}`);
+    const join_ = await joinFlags(ns.cp, dataDir);
     const agents = { a: undefined as Proc | undefined, b: undefined as Proc | undefined };
-    for (const k of ['a', 'b'] as const) {
-      const root = join(dir, k);
-      agents[k] = hubspoke(ns[k], [
-        'agent',
-        '--server',
-        `https://${cpIP}:6443`,
-        '--token',
-        m[1]!,
-        '--ca-cert-hash',
-        m[2]!,
-        '--root-dir',
-        root,
-        '--pod-logs-dir',
-        join(root, 'logs'),
-        '--hostname-override',
-        `node-${k}`,
-        '--node-ip',
-        nodeIP[k],
-      ]);
-    }
+    for (const k of ['a', 'b'] as const)
+      agents[k] = hubspoke(
+        ns[k],
+        agentArgs({ server: `https://${cpIP}:6443`, join: join_, root: join(dir, k), name: `node-${k}`, ip: nodeIP[k] })
+      );
     await eventually(
       'both nodes report TunnelReady',
       async () => {

@@ -18,7 +18,16 @@ import { fileURLToPath } from 'node:url';
 import { eventually } from '../framework/api.js';
 import { startEtcdCluster } from '../framework/etcd.js';
 import { kubectlBinary } from '../framework/kubectl.js';
-import { createNetns, inNetns, relayIntoNetns, spawnInNetns, veth, type NetnsProcess } from '../framework/netns.js';
+import {
+  agentArgs,
+  createNetns,
+  inNetns,
+  joinFlags,
+  relayIntoNetns,
+  spawnInNetns,
+  veth,
+  type NetnsProcess,
+} from '../framework/netns.js';
 import { recordedContainerPids } from '../framework/up.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -82,14 +91,7 @@ test(
         '6443',
         '--service-cluster-ip-range',
         '10.96.0.0/16',
-        '--etcd-servers',
-        `https://127.0.0.1:${etcdPort}`,
-        '--etcd-cafile',
-        etcd.caFile,
-        '--etcd-certfile',
-        etcd.certFile,
-        '--etcd-keyfile',
-        etcd.keyFile,
+        ...etcd.apiServerFlags([`https://127.0.0.1:${etcdPort}`]),
         '--identity-lease-duration-seconds',
         String(leaseSeconds),
         '--identity-lease-renew-interval-seconds',
@@ -118,37 +120,12 @@ test(
     const sliceIPs = await kubectl('get', 'endpointslice', 'kubernetes', '-o', 'jsonpath={.endpoints[*].addresses[*]}');
     assert.deepEqual(sliceIPs.split(' ').sort(), [...apiIPs]);
 
-    const joinCommand = await inNetns(
-      cpNs,
-      process.execPath,
-      '--import',
-      'tsx',
-      main,
-      'token',
-      'create',
-      '--data-dir',
-      dataDirs[0]!
-    );
-    const m = /--token (\S+) --ca-cert-hash (\S+)/.exec(joinCommand);
-    assert.ok(m, `no join command in ${joinCommand}`);
+    const join_ = await joinFlags(cpNs, dataDirs[0]!);
     const root = join(dir, 'node');
-    const agent = hubspoke(nodeNs, [
-      'agent',
-      '--server',
-      `https://${apiIPs[0]}:6443`,
-      '--token',
-      m[1]!,
-      '--ca-cert-hash',
-      m[2]!,
-      '--root-dir',
-      root,
-      '--pod-logs-dir',
-      join(root, 'logs'),
-      '--hostname-override',
-      'node-1',
-      '--node-ip',
-      nodeIP,
-    ]);
+    const agent = hubspoke(
+      nodeNs,
+      agentArgs({ server: `https://${apiIPs[0]}:6443`, join: join_, root, name: 'node-1', ip: nodeIP })
+    );
     await agent.line((l) => l.includes('"mode":"nftables"'), 60_000);
 
     await kubectl('create', 'role', 'pod-reader', '--verb=get', '--resource=pods');

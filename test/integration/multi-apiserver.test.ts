@@ -38,14 +38,7 @@ before(async () => {
   const dirs = await Promise.all([1, 2].map(() => mkdtemp(join(tmpdir(), 'hubspoke-multi-'))));
   hook.after(async () => void (await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))));
   const flags = [
-    '--etcd-servers',
-    etcd.endpoints.join(','),
-    '--etcd-cafile',
-    etcd.caFile,
-    '--etcd-certfile',
-    etcd.certFile,
-    '--etcd-keyfile',
-    etcd.keyFile,
+    ...etcd.apiServerFlags(),
     '--leader-elect-lease-duration',
     `${leaseDurationMs}ms`,
     '--leader-elect-renew-deadline',
