@@ -15,7 +15,9 @@
 // figure, the CPU time `hubspoke up` and kubectl spent in the throughput phase is printed, per GB moved.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { kubectl as kubectlRunner, kubectlBinary, type Kubectl } from '../test/framework/kubectl.js';
@@ -40,14 +42,28 @@ import {
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
+/** `hubspoke up --egress-selector-config-file` for a direct dial to the local node's kubelet (verified TLS). */
+const directEgressConfiguration = JSON.stringify({
+  apiVersion: 'apiserver.k8s.io/v1beta1',
+  kind: 'EgressSelectorConfiguration',
+  egressSelections: [{ name: 'cluster', connection: { proxyProtocol: 'Direct' } }],
+});
+
+/** One `hubspoke up` with the sink/echo pod on its node (on loopback: the pod shares the node's network). */
+interface Cluster {
+  up: Up;
+  kubectl: Kubectl;
+  pod: string;
+  podPort: number;
+}
+
+/** How `up`'s API server reaches its node: its default (the node's konnectivity tunnel), or a direct dial. */
+type Egress = 'konnectivity' | 'direct';
+
 /** What a path may use; the expensive parts start on first use. */
 interface Context {
   cleanup: Cleanup;
-  up: Up;
-  kubectl: Kubectl;
-  /** The pod running the sink/echo server, and its port (on loopback: the pod shares the node's network). */
-  pod: string;
-  podPort: number;
+  cluster(egress: Egress): Promise<Cluster>;
   sshPeer(): Promise<OpenSSHPeer>;
 }
 
@@ -60,43 +76,57 @@ interface Path {
 }
 
 const portForward =
-  (env: Record<string, string>) =>
+  (egress: Egress, env: Record<string, string>) =>
   async (ctx: Context): Promise<{ connect: Connect; pids: number[] }> => {
+    const c = await ctx.cluster(egress);
     const pf = await startPortForward(
       ctx.cleanup,
-      kubectlBinary(ctx.kubectl.minor),
-      ctx.up.kubeconfigPath,
-      `pod/${ctx.pod}`,
-      ctx.podPort,
+      kubectlBinary(c.kubectl.minor),
+      c.up.kubeconfigPath,
+      `pod/${c.pod}`,
+      c.podPort,
       env
     );
-    return { connect: pf.connect, pids: [ctx.up.child.pid!, pf.child.pid!] };
+    return { connect: pf.connect, pids: [c.up.child.pid!, pf.child.pid!] };
   };
+
+const spdyOnly = { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' };
 
 /** One entry per path; a new path (konnectivity's frontends, the SSH egress dialer) is one more entry. */
 const paths: Path[] = [
   {
     id: 'direct',
     label: '(a) direct TCP',
-    start: async (ctx) => ({ connect: tcpConnect(ctx.podPort), pids: [] }),
+    start: async (ctx) => ({ connect: tcpConnect((await ctx.cluster('konnectivity')).podPort), pids: [] }),
   },
   {
     id: 'ssh',
     label: '(b) OpenSSH ssh -L',
     start: async (ctx) => {
-      const t = await startSshTunnel(ctx.cleanup, await ctx.sshPeer(), { port: ctx.podPort });
+      const { podPort } = await ctx.cluster('konnectivity');
+      const t = await startSshTunnel(ctx.cleanup, await ctx.sshPeer(), { port: podPort });
       return { connect: t.connect, pids: [t.child.pid!] };
     },
   },
   {
     id: 'pf-ws',
     label: '(c) kubectl port-forward (WebSocket)',
-    start: portForward({}),
+    start: portForward('konnectivity', {}),
   },
   {
     id: 'pf-spdy',
     label: '(c) kubectl port-forward (SPDY)',
-    start: portForward({ KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }),
+    start: portForward('konnectivity', spdyOnly),
+  },
+  {
+    id: 'pf-ws-direct',
+    label: '(c) port-forward (WebSocket), direct egress',
+    start: portForward('direct', {}),
+  },
+  {
+    id: 'pf-spdy-direct',
+    label: '(c) port-forward (SPDY), direct egress',
+    start: portForward('direct', spdyOnly),
   },
 ];
 
@@ -150,21 +180,31 @@ async function main(): Promise<void> {
   try {
     const prof = values['cpu-prof'];
     if (prof) mkdirSync(prof, { recursive: true });
-    console.error('starting hubspoke up …');
-    const up = await startUp(cleanup, {
-      nodeName: 'bench-node',
-      timeoutMs: 120_000,
-      nodeArgs: prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [],
-    });
-    const k = kubectlRunner(Number(values.kubectl), up.kubeconfigPath);
-    const { pod, port } = await startSinkPod(k);
+    const configDir = await mkdtemp(join(tmpdir(), 'bench-tunnels-'));
+    cleanup.after(() => rm(configDir, { recursive: true, force: true }));
+    const clusters = new Map<Egress, Promise<Cluster>>();
+    const startCluster = async (egress: Egress): Promise<Cluster> => {
+      console.error(`starting hubspoke up (${egress} egress to its node) …`);
+      const args: string[] = [];
+      if (egress === 'direct') {
+        const file = join(configDir, 'egress-direct.yaml');
+        await writeFile(file, directEgressConfiguration);
+        args.push('--egress-selector-config-file', file);
+      }
+      const up = await startUp(cleanup, {
+        nodeName: `bench-${egress}`,
+        timeoutMs: 120_000,
+        nodeArgs: prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [],
+        args,
+      });
+      const kubectl = kubectlRunner(Number(values.kubectl), up.kubeconfigPath);
+      const { pod, port } = await startSinkPod(kubectl);
+      return { up, kubectl, pod, podPort: port };
+    };
     let peer: Promise<OpenSSHPeer> | undefined;
     const ctx: Context = {
       cleanup,
-      up,
-      kubectl: k,
-      pod,
-      podPort: port,
+      cluster: (egress) => clusters.get(egress) ?? clusters.set(egress, startCluster(egress)).get(egress)!,
       sshPeer: () => (peer ??= startOpenSSHPeer(cleanup)),
     };
 
@@ -208,6 +248,7 @@ async function main(): Promise<void> {
       };
     });
     const load = execFileSync('uptime', { encoding: 'utf8' }).trim();
+    const { kubectl: k, pod } = await ctx.cluster('konnectivity');
     console.log(
       `\n${(bytes / 2 ** 20).toFixed(0)} MiB per stream, ${roundTrips} round trips, best of ${repeat}; ` +
         `kubectl 1.${k.minor}; ${load}\n`
@@ -222,11 +263,14 @@ async function main(): Promise<void> {
         `(${exec.n} runs, kubectl start-up included)`
     );
     if (prof) {
-      // V8 writes the profile when the process exits on its own: Ctrl-C, as a user stops `up`.
-      await writeFile(`${prof}/up.pid`, String(up.child.pid));
-      const exited = new Promise((r) => up.child.once('exit', r));
-      up.child.kill('SIGINT');
-      await exited;
+      // V8 writes a profile when the process exits on its own: Ctrl-C, as a user stops `up`.
+      for (const [egress, c] of clusters) {
+        const { child } = (await c).up;
+        await writeFile(`${prof}/up-${egress}.pid`, String(child.pid));
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGINT');
+        await exited;
+      }
     }
   } finally {
     await cleanup.run();

@@ -9,7 +9,7 @@ import { startControlPlane, waitForSignal } from './control-plane.js';
 import { kubeProxyUserAgent, startUserspaceProxy } from './kube-proxy.js';
 import { startLocalNode, waitForNodeReady } from './local-node.js';
 import { startNodeTunnel, type KonnectivityServerHandle, type NodeTunnel } from './konnectivity.js';
-import { apiServerOptionsFromFlags, clusterEgress, startKonnectivity } from './server.js';
+import { apiServerOptionsFromFlags, clusterEgress, serverFlags, startKonnectivity } from './server.js';
 
 /** Per-user default: $XDG_DATA_HOME/hubspoke or ~/.local/share/hubspoke. */
 export function defaultDataDir(): string {
@@ -30,6 +30,9 @@ const upFlags = {
     help: "The port of the local node's kubelet HTTPS endpoint (127.0.0.1; 0 for any free port).",
     default: '10250',
   },
+  // As `hubspoke server`'s: e.g. `Direct` for the cluster selection dials the local node's kubelet (verified TLS on
+  // loopback) instead of riding its konnectivity tunnel; agents joining from elsewhere then need a route to theirs.
+  'egress-selector-config-file': serverFlags['egress-selector-config-file'],
 } as const;
 
 export async function runUp(argv: string[]): Promise<void> {
@@ -48,8 +51,15 @@ export async function runUp(argv: string[]): Promise<void> {
     } as never,
     dataDir
   );
-  // Konnectivity as on any cluster: the API server reaches the local node only through its agent's tunnel.
-  const cp = await startControlPlane(opts, log, true, {}, await clusterEgress(undefined, true, dataDir));
+  // Konnectivity as on any cluster, unless the egress configuration says otherwise: the API server reaches the local
+  // node only through its agent's tunnel.
+  const cp = await startControlPlane(
+    opts,
+    log,
+    true,
+    {},
+    await clusterEgress(f['egress-selector-config-file'], true, dataDir)
+  );
   let konnectivity: KonnectivityServerHandle | undefined;
   let tunnel: NodeTunnel | undefined;
   const { ca, admin: adminCert } = cp.server.pki;

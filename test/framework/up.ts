@@ -40,7 +40,7 @@ export const containerPids = (dataDir: string): Promise<number[]> => recordedCon
 export async function startUp(
   t: Hook,
   // nodeArgs go before the script (e.g. --cpu-prof, which NODE_OPTIONS does not take).
-  opts: { nodeName?: string; timeoutMs?: number; nodeArgs?: string[] } = {}
+  opts: { nodeName?: string; timeoutMs?: number; nodeArgs?: string[]; args?: string[] } = {}
 ): Promise<Up> {
   const nodeName = opts.nodeName ?? 'up-node';
   const dataDir = await mkdtemp(join(tmpdir(), 'hubspoke-up-'));
@@ -60,6 +60,7 @@ export async function startUp(
       '0',
       '--hostname-override',
       nodeName,
+      ...(opts.args ?? []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] }
   );
