@@ -6,6 +6,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { KubeClient } from '../lib/kube-client.js';
 import type { Logger } from '../lib/log.js';
+import { relay } from '../lib/relay.js';
 import { ServiceState, watchServices, type EndpointSlice, type Service } from './service-ports.js';
 
 type Event = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -96,8 +97,8 @@ export class UserspaceProxier {
       });
       upstream.once('connect', () => {
         connected = true;
-        client.pipe(upstream);
-        upstream.pipe(client);
+        relay(client, upstream);
+        relay(upstream, client);
         client.resume();
         client.on('close', () => upstream.destroy());
         upstream.on('close', () => client.destroy());

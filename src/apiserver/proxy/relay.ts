@@ -6,6 +6,7 @@
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { StatusError, type StatusReason } from '../../api/errors.js';
+import { relay } from '../../lib/relay.js';
 import type { RequestContext, Request, Response } from '../context.js';
 
 // Headers that carry the caller's credentials: the backend must never see them (the kubelet sees the API server's
@@ -93,8 +94,8 @@ export function relayUpgrade(
       if (bhead.length) client.write(bhead);
       const head = ctx.upgrade!.head;
       if (head.length) bsocket.write(head);
-      bsocket.pipe(client);
-      client.pipe(bsocket);
+      relay(bsocket, client);
+      relay(client, bsocket);
       // Either side closing ends both: no half-dead relays holding sockets.
       const end = (): void => {
         bsocket.destroy();

@@ -11,6 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { StatusError, type StatusReason } from '../../api/errors.js';
 import type { Logger } from '../../lib/log.js';
+import { relay } from '../../lib/relay.js';
 import {
   CLIENT_REMOTE_COMMAND_PROTOCOLS,
   PORT_FORWARD_PROTOCOL,
@@ -122,8 +123,8 @@ export async function tunnelPortForward(t: Translation): Promise<boolean> {
   t.ctx.statusCode = 101;
   const tunnel = webSocketDuplex(accepted.ws);
   if (head.length) tunnel.write(head);
-  socket.pipe(tunnel);
-  tunnel.pipe(socket);
+  relay(socket, tunnel);
+  relay(tunnel, socket);
   await new Promise<void>((resolve) => {
     const end = (): void => {
       tunnel.destroy();

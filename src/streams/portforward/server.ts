@@ -12,6 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { newBadRequest } from '../../api/errors.js';
+import { relay } from '../../lib/relay.js';
 import { SpdyConnection, type SpdyStream } from '../spdy/connection.js';
 import { RstStatus } from '../spdy/frames.js';
 import {
@@ -123,8 +124,8 @@ async function forward(
     return;
   }
   target.on('error', () => target.destroy());
-  data.pipe(target);
-  target.pipe(data);
+  relay(data, target);
+  relay(target, data);
   // The pod side closed: FIN the data stream (pipe does) and the error stream, with nothing on it.
   target.once('close', () => {
     if (!data.writableEnded) data.end();
