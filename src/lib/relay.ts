@@ -7,19 +7,19 @@
 import type { Readable, Writable } from 'node:stream';
 
 /** A `write` for `dst` that corks it on the first write of a tick and uncorks it when the tick is over. */
-export function tickCorkedWriter(dst: Writable): (chunk: Buffer) => boolean {
+export function tickCorkedWriter(dst: Writable): (chunk: Buffer, cb?: (err?: Error | null) => void) => boolean {
   let corked = false;
   const uncork = (): void => {
     corked = false;
     dst.uncork();
   };
-  return (chunk) => {
+  return (chunk, cb) => {
     if (!corked) {
       corked = true;
       dst.cork();
       process.nextTick(uncork);
     }
-    return dst.write(chunk);
+    return dst.write(chunk, cb);
   };
 }
 

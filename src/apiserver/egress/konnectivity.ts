@@ -141,6 +141,16 @@ class TunnelConnection extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.#send(chunk, done);
+  }
+
+  // What the TLS socket above wrote in one go (its records, corked by the relays) rides in as few DATA as fit:
+  // every packet costs a gRPC message on each hop, whatever its size.
+  override _writev(chunks: { chunk: Buffer }[], done: (err?: Error | null) => void): void {
+    this.#send(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk)), done);
+  }
+
+  #send(chunk: Buffer, done: (err?: Error | null) => void): void {
     if (this.#closing || this.stream.writableEnded) return done(new Error('konnectivity tunnel: connection closed'));
     // At most 32 KiB per DATA (upstream's server reads that much at a time): a window's worth never rides in one packet.
     let ok = true;

@@ -5,6 +5,7 @@
 import { connect, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { silentLogger, type Logger } from '../../lib/log.js';
+import { tickCorkedWriter } from '../../lib/relay.js';
 import { CreditBatcher, dataPieces, defaultWindowBytes, parseWindow, windowHeader } from '../flow.js';
 import { AgentServiceClient, PacketType, type Packet } from '../proto/packet.js';
 import type { AllowList } from './allow-list.js';
@@ -50,6 +51,8 @@ export interface ServerInfo {
 
 interface Endpoint {
   socket: Socket;
+  /** Writes to the socket, the DATA of one tick as one writev (src/lib/relay.ts). */
+  write: ReturnType<typeof tickCorkedWriter>;
   closed: boolean;
   /** node→server bytes not yet credited by the server. */
   toServer: number;
@@ -249,7 +252,7 @@ export class ProxyAgent {
   private toEndpoint(connectID: bigint, e: Endpoint, data: Buffer): void {
     const n = data.length;
     e.unwritten += n;
-    e.socket.write(data, () => {
+    e.write(data, () => {
       e.unwritten -= n;
       const grant = e.credit?.delivered(n) ?? 0;
       if (grant > 0 && !e.closed)
@@ -306,7 +309,14 @@ export class ProxyAgent {
       this.dialing.delete(random);
       m?.dialDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
       m?.openEndpointConnections.inc();
-      const e: Endpoint = { socket, closed: false, toServer: 0, unwritten: 0, pausedForWindow: false };
+      const e: Endpoint = {
+        socket,
+        write: tickCorkedWriter(socket),
+        closed: false,
+        toServer: 0,
+        unwritten: 0,
+        pausedForWindow: false,
+      };
       if (this.peerWindow !== undefined) e.credit = new CreditBatcher(this.window);
       this.endpoints.set(connectID, e);
       this.send({ type: PacketType.DIAL_RSP, dialResponse: { random, connectID, error: '' } });
