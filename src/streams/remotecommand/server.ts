@@ -242,7 +242,10 @@ class WebSocketRemoteCommandSession extends RemoteCommandSession {
       this.gone();
     });
     ws.on('error', () => ws.terminate());
-    // The kubelet's "connected" signal: an empty message on the lowest writable channel.
+    // The kubelet's "connected" signal for v1–v4 clients: an empty message on the lowest writable channel. Not on
+    // v5: kubectl 1.30+ starts reading before it has set up its streams and logs "Unknown stream id 1, discarding
+    // message" when the signal is early; upstream's v5 clients never get it (the API server translates to SPDY).
+    if (v5) return;
     const first = options.stdout ? Channel.Stdout : options.stderr ? Channel.Stderr : Channel.Error;
     sendChannel(ws, this.codec, first, Buffer.alloc(0));
   }
