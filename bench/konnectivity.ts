@@ -5,7 +5,8 @@
 // Server and agent are `hubspoke konnectivity-server` / `konnectivity-agent` processes (mTLS agent auth).
 // Per path: MB/s of one stream, p50/p99 of 1-byte round trips, p50/p99 dial latency (dial + first echoed byte).
 // Part 2, memory: a konnectivity server in its own process holding N idle agents (simulated in this process, each
-// its own TLS connection and its own bearer token, checked per agent); RSS before and after, per agent.
+// its own TLS connection and its own bearer token, checked per agent); RSS before and after, per agent; beside it
+// the peer, Node's bare TLS server holding as many idle connections (what any Node TLS server pays).
 //
 //   node --import tsx bench/konnectivity.ts [--bytes 1073741824] [--round-trips 2000] [--dials 200] [--agents 1000]
 //        [--only direct,ssh,ssh-egress,grpc,http-connect,memory]
@@ -14,10 +15,12 @@
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as netConnect } from 'node:net';
+import { once } from 'node:events';
+import { connect as netConnect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
+import { connect as tlsConnect, createServer as createTLSServer } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
@@ -146,31 +149,56 @@ async function startKonnectivity(cleanup: Cleanup, pki: TestPKI, dir: string, mo
 
 const rssKiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 
-/** The child side of the memory run: a server whose agents each bring their own token (an HMAC of their ID). */
-async function memoryServer(): Promise<void> {
+/** What a memory run holds idle connections to: the konnectivity server, or (the peer) a bare Node TLS server. */
+type MemoryServerKind = 'konnectivity' | 'tls';
+
+/**
+ * The child side of the memory run. `konnectivity`: a server whose agents each bring their own token (an HMAC of
+ * their ID). `tls`: Node's own TLS server with the same certificate, reading and dropping what it is sent — the
+ * floor under any TLS server in Node (OpenSSL's per-connection state, the socket's buffers).
+ */
+async function memoryServer(kind: MemoryServerKind): Promise<void> {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const pki = JSON.parse(readFileSync(0, 'utf8')) as { cert: string; key: string };
-  const seen = new Set<string>();
-  const server = new ProxyServer({
-    serverID: 'memory',
-    authenticateAgent: async (token) => {
-      const [id, mac] = token.split('.');
-      if (createHmac('sha256', 'bench').update(id!).digest('hex') !== mac || seen.has(id!))
-        throw new Error('bad token');
-      seen.add(id!);
-    },
-  });
-  const port = await server.listenAgents('127.0.0.1:0', pki);
+  let port: number;
+  let count: () => number;
+  if (kind === 'tls') {
+    const server = createTLSServer(pki, (s) => s.resume());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+    count = () => (server as unknown as { _connections: number })._connections;
+  } else {
+    const seen = new Set<string>();
+    const server = new ProxyServer({
+      serverID: 'memory',
+      authenticateAgent: async (token) => {
+        const [id, mac] = token.split('.');
+        if (createHmac('sha256', 'bench').update(id!).digest('hex') !== mac || seen.has(id!))
+          throw new Error('bad token');
+        seen.add(id!);
+      },
+    });
+    port = await server.listenAgents('127.0.0.1:0', pki);
+    count = () => server.readyBackends;
+  }
   setInterval(() => {
     gc();
-    process.stdout.write(`agents ${server.readyBackends}\n`);
+    process.stdout.write(`agents ${count()}\n`);
   }, 1000);
   process.stdout.write(`listening ${port}\n`);
 }
 
-async function memoryRun(cleanup: Cleanup, pki: TestPKI, agents: number): Promise<Row> {
-  const child = spawn(process.execPath, ['--import', 'tsx', thisScript, '--memory-server'], {
+/** The client side for `tls`: a connection that sends what an agent's first request would (~1 KiB) and idles. */
+async function idleTLSConnection(port: number, ca: string, cleanup: Cleanup): Promise<void> {
+  const s = tlsConnect({ host: '127.0.0.1', port, ca, servername: 'konnectivity-server' });
+  cleanup.after(async () => void s.destroy());
+  await once(s, 'secureConnect');
+  s.write(Buffer.alloc(1024, 'x'));
+}
+
+async function memoryRun(cleanup: Cleanup, pki: TestPKI, agents: number, kind: MemoryServerKind): Promise<Row> {
+  const child = spawn(process.execPath, ['--import', 'tsx', thisScript, '--memory-server', kind], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   cleanup.after(() => killChild(child));
@@ -188,6 +216,7 @@ async function memoryRun(cleanup: Cleanup, pki: TestPKI, agents: number): Promis
   for (let i = 0; i < agents; i += 50) {
     const batch = Array.from({ length: Math.min(50, agents - i) }, (_, k) => {
       const id = `node-${i + k}`;
+      if (kind === 'tls') return idleTLSConnection(port, pki.ca.cert, cleanup);
       const a = new ProxyAgent({
         serverAddress: `127.0.0.1:${port}`,
         caCert: pki.ca.cert,
@@ -208,6 +237,7 @@ async function memoryRun(cleanup: Cleanup, pki: TestPKI, agents: number): Promis
   await new Promise((r) => setTimeout(r, 5000)); // idle, a few gc rounds
   const after = rssKiB(child.pid!);
   return {
+    server: kind === 'tls' ? 'Node TLS server (peer)' : 'konnectivity server',
     agents: String(count),
     'server RSS before (MiB)': before / 1024,
     'server RSS with agents (MiB)': after / 1024,
@@ -223,10 +253,10 @@ async function main(): Promise<void> {
       dials: { type: 'string', default: '200' },
       agents: { type: 'string', default: '1000' },
       only: { type: 'string' },
-      'memory-server': { type: 'boolean' },
+      'memory-server': { type: 'string' },
     },
   });
-  if (values['memory-server']) return memoryServer();
+  if (values['memory-server']) return memoryServer(values['memory-server'] as MemoryServerKind);
   const only = values.only?.split(',');
   const want = (id: string): boolean => !only || only.includes(id);
   const bytes = Number(values.bytes);
@@ -314,7 +344,11 @@ async function main(): Promise<void> {
     }
     if (want('memory')) {
       console.log('');
-      printTable([await memoryRun(cleanup, pki, Number(values.agents))], 1);
+      const agents = Number(values.agents);
+      printTable(
+        [await memoryRun(cleanup, pki, agents, 'konnectivity'), await memoryRun(cleanup, pki, agents, 'tls')],
+        1
+      );
     }
   } finally {
     await cleanup.run();
