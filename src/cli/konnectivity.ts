@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { NodeCondition, Pod } from 'kubernetes-types/core/v1.js';
 import type { ApiServer } from '../apiserver/server.js';
+import { konnectivityServerUser } from '../apiserver/authz/bootstrap-policy.js';
 import type { EgressDialer } from '../apiserver/egress/dialer.js';
 import { KonnectivityDialer } from '../apiserver/egress/konnectivity.js';
 import type { Kubelet } from '../kubelet/kubelet.js';
@@ -50,7 +51,7 @@ export async function startKonnectivityServer(o: {
   agentPort: number;
   log: Logger;
 }): Promise<KonnectivityServerHandle> {
-  const { ca, admin } = o.server.pki;
+  const { ca } = o.server.pki;
   const opts = o.server.options;
   const ips = [...new Set([opts.advertiseAddress, o.bindAddress].filter((a) => a && a !== '0.0.0.0' && a !== '::'))];
   const serving = await issueCertificate({
@@ -61,11 +62,18 @@ export async function startKonnectivityServer(o: {
     usages: ['server'],
     validityMs: 365 * 24 * 3600 * 1000,
   });
+  // Its own identity, bound to system:auth-delegator (and node reads) by the bootstrap policy: not the admin's.
+  const identity = await issueCertificate({
+    ca,
+    commonName: konnectivityServerUser,
+    usages: ['client'],
+    validityMs: 365 * 24 * 3600 * 1000,
+  });
   const client = new KubeClient({
     server: o.server.address,
     caPem: ca.cert,
-    certPem: admin.cert,
-    keyPem: admin.key,
+    certPem: identity.cert,
+    keyPem: identity.key,
     userAgent: 'hubspoke-konnectivity-server',
   });
   const proxy = new ProxyServer({

@@ -21,6 +21,9 @@ export const aggregateToAdmin = 'rbac.authorization.k8s.io/aggregate-to-admin';
 export const aggregateToEdit = 'rbac.authorization.k8s.io/aggregate-to-edit';
 export const aggregateToView = 'rbac.authorization.k8s.io/aggregate-to-view';
 
+/** The user the konnectivity server reviews agents' tokens as (its client certificate's CN, upstream's name). */
+export const konnectivityServerUser = 'system:konnectivity-server';
+
 const readWrite = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 const read = ['get', 'list', 'watch'];
 const write = ['create', 'delete', 'deletecollection', 'patch', 'update'];
@@ -292,6 +295,13 @@ export function bootstrapClusterRoles(): ClusterRole[] {
       rule(['create', 'delete', 'get', 'patch', 'update'], ['storage.k8s.io'], ['csinodes']),
       rule(read, ['node.k8s.io'], ['runtimeclasses']),
     ]),
+    // Delegated authentication and authorization (upstream's, for add-on servers that check callers by review).
+    clusterRole('system:auth-delegator', [
+      rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
+      rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+    ]),
+    // The konnectivity server checks an agent's node-bound token, then that the addresses it claims are its Node's.
+    clusterRole(konnectivityServerUser, [rule(['get'], [''], ['nodes'])]),
     clusterRole('system:node-proxier', [
       rule(['list', 'watch'], [''], ['endpoints', 'services']),
       rule(read, [''], ['nodes']),
@@ -395,6 +405,10 @@ export function bootstrapClusterRoleBindings(): ClusterRoleBinding[] {
     // are authorized by the Node authorizer instead.
     clusterBinding('system:node', undefined),
     clusterBinding('system:service-account-issuer-discovery', [group('system:serviceaccounts')]),
+    // The Konnectivity setup guide's binding (upstream's docs, konnectivity-server RBAC): agents' tokens are
+    // reviewed as this user, not as an admin; plus its node reads.
+    clusterBinding(konnectivityServerUser, [user(konnectivityServerUser)], 'system:auth-delegator'),
+    clusterBinding(`${konnectivityServerUser}:nodes`, [user(konnectivityServerUser)], konnectivityServerUser),
     // kubeadm's: the API server's client certificate toward kubelets (src/apiserver/proxy/credentials.ts).
     clusterBinding(
       'kube-apiserver-kubelet-client',

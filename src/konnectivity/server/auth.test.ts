@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { SignJWT } from 'jose';
 import { pino } from 'pino';
 import { startTestControlPlane } from '../../../test/framework/control-plane.js';
-import { adminClient } from '../../../test/framework/api.js';
+import { adminClient, userClient } from '../../../test/framework/api.js';
 import { isAlreadyExists } from '../../api/errors.js';
 import { createCA, issueCertificate } from '../../pki/index.js';
 import { ProxyAgent } from '../agent/agent.js';
@@ -76,9 +76,12 @@ test('token auth: the agent service account with audience system:konnectivity-se
     })
   );
   const pki = await testPKI();
+  // As `hubspoke server` runs it: reviewing as system:konnectivity-server (system:auth-delegator), not as admin.
+  const reviewer = await userClient(cp, 'system:konnectivity-server');
+  t.after(() => reviewer.close());
   const server = new ProxyServer({
     serverID: 's1',
-    authenticateAgent: tokenReviewAuthenticator({ client: admin, agentNamespace: ns, agentServiceAccount: sa }),
+    authenticateAgent: tokenReviewAuthenticator({ client: reviewer, agentNamespace: ns, agentServiceAccount: sa }),
     log,
   });
   t.after(() => server.close());
@@ -142,10 +145,13 @@ test('node binding: an agent may claim only the node its token is bound to, and 
   const bound = await tokenFor({ kind: 'Node', apiVersion: 'v1', name: 'n1', uid: node.metadata.uid });
   const unbound = await tokenFor();
   const pki = await testPKI();
+  // Its node reads too come from the bootstrap policy's binding for system:konnectivity-server.
+  const reviewer = await userClient(cp, 'system:konnectivity-server');
+  t.after(() => reviewer.close());
   const server = new ProxyServer({
     serverID: 's1',
     authenticateAgent: tokenReviewAuthenticator({
-      client: admin,
+      client: reviewer,
       agentNamespace: ns,
       agentServiceAccount: sa,
       requireNodeBinding: true,
