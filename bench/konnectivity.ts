@@ -6,7 +6,8 @@
 // Per path: MB/s of one stream, p50/p99 of 1-byte round trips, p50/p99 dial latency (dial + first echoed byte).
 // Part 2, memory: a konnectivity server in its own process holding N idle agents (simulated in this process, each
 // its own TLS connection and its own bearer token, checked per agent); RSS before and after, per agent; beside it
-// the peer, Node's bare TLS server holding as many idle connections (what any Node TLS server pays).
+// the peers, Node's bare TLS and HTTP/2 servers holding as many idle connections (what any Node TLS or gRPC
+// server pays).
 //
 //   node --import tsx bench/konnectivity.ts [--bytes 1073741824] [--round-trips 2000] [--dials 200] [--agents 1000]
 //        [--only direct,ssh,ssh-egress,grpc,http-connect,memory]
@@ -21,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { connect as tlsConnect, createServer as createTLSServer } from 'node:tls';
+import { connect as http2Connect, createSecureServer as createHttp2Server } from 'node:http2';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
@@ -149,8 +151,14 @@ async function startKonnectivity(cleanup: Cleanup, pki: TestPKI, dir: string, mo
 
 const rssKiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 
-/** What a memory run holds idle connections to: the konnectivity server, or (the peer) a bare Node TLS server. */
-type MemoryServerKind = 'konnectivity' | 'tls';
+/** What a memory run holds idle connections to: the konnectivity server, or a peer (Node's bare TLS, HTTP/2). */
+type MemoryServerKind = 'konnectivity' | 'tls' | 'http2';
+
+const memoryServerLabels: Record<MemoryServerKind, string> = {
+  konnectivity: 'konnectivity server',
+  tls: 'Node TLS server (peer)',
+  http2: 'Node HTTP/2 server, a stream each (peer)',
+};
 
 /**
  * The child side of the memory run. `konnectivity`: a server whose agents each bring their own token (an HMAC of
@@ -163,7 +171,18 @@ async function memoryServer(kind: MemoryServerKind): Promise<void> {
   const pki = JSON.parse(readFileSync(0, 'utf8')) as { cert: string; key: string };
   let port: number;
   let count: () => number;
-  if (kind === 'tls') {
+  if (kind === 'http2') {
+    const server = createHttp2Server(pki);
+    let streams = 0;
+    server.on('stream', (st) => {
+      streams++;
+      st.respond({ ':status': 200, 'content-type': 'application/grpc' });
+      st.resume();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+    count = () => streams;
+  } else if (kind === 'tls') {
     const server = createTLSServer(pki, (s) => s.resume());
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
@@ -197,6 +216,18 @@ async function idleTLSConnection(port: number, ca: string, cleanup: Cleanup): Pr
   s.write(Buffer.alloc(1024, 'x'));
 }
 
+/** The client side for `http2`: one open stream with an agent's headers (its ~1 KiB token), then idle. */
+async function idleHttp2Stream(port: number, ca: string, cleanup: Cleanup): Promise<void> {
+  const session = http2Connect(`https://127.0.0.1:${port}`, { ca, servername: 'konnectivity-server' });
+  cleanup.after(async () => void session.destroy());
+  const st = session.request(
+    { ':method': 'POST', ':path': '/agent.AgentService/Connect', authorization: `Bearer ${'x'.repeat(900)}` },
+    { endStream: false }
+  );
+  st.write(Buffer.alloc(64));
+  await once(st, 'response');
+}
+
 async function memoryRun(cleanup: Cleanup, pki: TestPKI, agents: number, kind: MemoryServerKind): Promise<Row> {
   const child = spawn(process.execPath, ['--import', 'tsx', thisScript, '--memory-server', kind], {
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -217,6 +248,7 @@ async function memoryRun(cleanup: Cleanup, pki: TestPKI, agents: number, kind: M
     const batch = Array.from({ length: Math.min(50, agents - i) }, (_, k) => {
       const id = `node-${i + k}`;
       if (kind === 'tls') return idleTLSConnection(port, pki.ca.cert, cleanup);
+      if (kind === 'http2') return idleHttp2Stream(port, pki.ca.cert, cleanup);
       const a = new ProxyAgent({
         serverAddress: `127.0.0.1:${port}`,
         caCert: pki.ca.cert,
@@ -237,7 +269,7 @@ async function memoryRun(cleanup: Cleanup, pki: TestPKI, agents: number, kind: M
   await new Promise((r) => setTimeout(r, 5000)); // idle, a few gc rounds
   const after = rssKiB(child.pid!);
   return {
-    server: kind === 'tls' ? 'Node TLS server (peer)' : 'konnectivity server',
+    server: memoryServerLabels[kind],
     agents: String(count),
     'server RSS before (MiB)': before / 1024,
     'server RSS with agents (MiB)': after / 1024,
@@ -346,7 +378,11 @@ async function main(): Promise<void> {
       console.log('');
       const agents = Number(values.agents);
       printTable(
-        [await memoryRun(cleanup, pki, agents, 'konnectivity'), await memoryRun(cleanup, pki, agents, 'tls')],
+        [
+          await memoryRun(cleanup, pki, agents, 'konnectivity'),
+          await memoryRun(cleanup, pki, agents, 'http2'),
+          await memoryRun(cleanup, pki, agents, 'tls'),
+        ],
         1
       );
     }
