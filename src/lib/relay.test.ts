@@ -1,5 +1,5 @@
 // relay(): bytes arrive whole and in order, one tick's chunks leave as one writev, a slow destination pauses the
-// source, and the end is passed on (or not, when asked).
+// source, and the end is passed on.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -54,16 +54,6 @@ test('a destination that does not drain pauses the source past the high-water ma
   release();
   await new Promise((r) => setImmediate(r));
   assert.ok(!src.isPaused(), 'source resumed once drained');
-});
-
-test('end: false leaves the destination open', async () => {
-  const src = new PassThrough();
-  const { dst } = recorder();
-  relay(src, dst, { end: false });
-  src.end(Buffer.from('x'));
-  await once(src, 'end');
-  await new Promise((r) => setImmediate(r));
-  assert.equal(dst.writableEnded, false);
 });
 
 test('32 MiB through a TCP relay arrive whole, in order, and ended', async (t) => {

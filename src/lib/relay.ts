@@ -24,13 +24,14 @@ export function tickCorkedWriter(dst: Writable): (chunk: Buffer, cb?: (err?: Err
 }
 
 export interface RelayOptions {
-  /** End `dst` when `src` ends, as pipe does. @default true */
-  end?: boolean;
   /** Stop reading `src` while `dst` holds more than this many unwritten bytes. @default 262144 */
   highWaterMark?: number;
 }
 
-/** `src.pipe(dst)` with tick-corked writes; reading pauses while `dst` is over `highWaterMark` until it drains. */
+/**
+ * `src.pipe(dst)` with tick-corked writes: `dst` ends when `src` does; reading pauses while `dst` is over
+ * `highWaterMark` until it drains.
+ */
 export function relay(src: Readable, dst: Writable, options: RelayOptions = {}): void {
   const highWaterMark = options.highWaterMark ?? 256 * 1024;
   const write = tickCorkedWriter(dst);
@@ -48,5 +49,5 @@ export function relay(src: Readable, dst: Writable, options: RelayOptions = {}):
       dst.once('drain', onDrain);
     }
   });
-  if (options.end ?? true) src.once('end', () => dst.end());
+  src.once('end', () => dst.end());
 }
