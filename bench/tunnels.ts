@@ -1,12 +1,13 @@
 // Tunnels to one pod port, in one run (issue 6's benchmark; konnectivity's and SSH egress's own hops are measured
-// in bench/konnectivity.ts): a pod on `hubspoke up`'s local node runs the sink/echo server (bench/lib/peers.ts) on a loopback port, and every path
-// ends there — (a) direct TCP, (b) OpenSSH `ssh -L` through a real sshd on loopback, (c) `kubectl port-forward`
-// through the API server and the kubelet. Per path: MB/s of one stream (1 GiB; the sink's byte count checked) and
-// p50/p99 of 1-byte request/response round trips; then `kubectl exec -- true` end to end. Ratios against (a) and
-// (b) are printed under the table.
+// in bench/konnectivity.ts): a pod on `hubspoke up`'s local node runs the sink/echo server (bench/lib/peers.ts)
+// on a loopback port, and every path ends there — (a) direct TCP, (b) OpenSSH `ssh -L` through a real sshd on
+// loopback, (c) `kubectl port-forward` through the API server and the kubelet: through `up`'s own konnectivity
+// tunnel (its default), and through a second `up` whose egress configuration dials the node directly. Per path:
+// MB/s of one stream (1 GiB; the sink's byte count checked) and p50/p99 of 1-byte request/response round trips;
+// then `kubectl exec -- true` end to end. Ratios against (a) and (b) are printed under the table.
 //
 //   node --import tsx bench/tunnels.ts [--bytes 1073741824] [--round-trips 2000] [--exec-runs 30] [--repeat 1]
-//        [--only direct,ssh,...] [--kubectl 33] [--cpu-prof DIR]
+//        [--only direct,ssh,pf-ws,pf-spdy,pf-ws-direct,pf-spdy-direct] [--kubectl 33] [--cpu-prof DIR]
 //
 // BENCH_BYTES in the environment sets --bytes' default (e.g. BENCH_BYTES=104857600 for a quick run). With
 // --repeat R every path is measured R times, interleaved, and the best figure of each kind is kept (on a shared
