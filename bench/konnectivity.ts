@@ -163,7 +163,9 @@ const memoryServerLabels: Record<MemoryServerKind, string> = {
 /**
  * The child side of the memory run. `konnectivity`: a server whose agents each bring their own token (an HMAC of
  * their ID). `tls`: Node's own TLS server with the same certificate, reading and dropping what it is sent — the
- * floor under any TLS server in Node (OpenSSL's per-connection state, the socket's buffers).
+ * floor under any TLS server in Node (OpenSSL's per-connection state, the socket's buffers). `http2`: Node's
+ * HTTP/2 server over the same TLS, each client holding one open stream as an agent holds `Connect` — the floor
+ * under any gRPC server in Node, before grpc-js's own objects.
  */
 async function memoryServer(kind: MemoryServerKind): Promise<void> {
   setFlagsFromString('--expose-gc');
@@ -183,10 +185,15 @@ async function memoryServer(kind: MemoryServerKind): Promise<void> {
     port = (server.address() as AddressInfo).port;
     count = () => streams;
   } else if (kind === 'tls') {
-    const server = createTLSServer(pki, (s) => s.resume());
+    let open = 0;
+    const server = createTLSServer(pki, (s) => {
+      open++;
+      s.once('close', () => open--);
+      s.resume();
+    });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
-    count = () => (server as unknown as { _connections: number })._connections;
+    count = () => open;
   } else {
     const seen = new Set<string>();
     const server = new ProxyServer({
