@@ -407,6 +407,12 @@ export class ApiServer {
       );
     const egress = new EgressSelector({ ...deps.egressDialers, ...(ssh ? { cluster: ssh } : {}) });
     const server = new ApiServer(options, deps.store, log, pki, tls, authnFiles, egress);
+    // Said once at start: which way each kind of traffic leaves (an operator's first question when a node is
+    // unreachable).
+    log.info(
+      Object.fromEntries((['cluster', 'controlplane', 'etcd'] as const).map((sel) => [sel, egress.lookup(sel).name])),
+      'egress dialers'
+    );
     // SSH dialers (from the flags or the configuration's SSH protocol) learn the nodes from the watch cache.
     for (const d of new Set((['cluster', 'controlplane', 'etcd'] as const).map((sel) => egress.lookup(sel))))
       if (d instanceof SSHDialer) feedNodes(server.stores.get('/v1/nodes')!, d, server.#shutdown.signal, log);
