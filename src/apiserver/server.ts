@@ -44,6 +44,7 @@ import { tokenRequestHandler } from './registry/authentication/token-request.js'
 import { jwksPath, OpenIDMetadata } from './endpoints/openid.js';
 import { unknownFieldsFinder } from './endpoints/unknown-fields.js';
 import { resolveRequestInfo } from './request-info.js';
+import { egressSelectionNames } from './egress/config.js';
 import { EgressSelector, type EgressDialer, type EgressSelection } from './egress/dialer.js';
 import { feedNodes, newSSHDialer, SSHDialer } from './egress/ssh/index.js';
 import type { TLSClientConfig } from './proxy/backend.js';
@@ -409,12 +410,9 @@ export class ApiServer {
     const server = new ApiServer(options, deps.store, log, pki, tls, authnFiles, egress);
     // Said once at start: which way each kind of traffic leaves (an operator's first question when a node is
     // unreachable).
-    log.info(
-      Object.fromEntries((['cluster', 'controlplane', 'etcd'] as const).map((sel) => [sel, egress.lookup(sel).name])),
-      'egress dialers'
-    );
+    log.info(Object.fromEntries(egressSelectionNames.map((sel) => [sel, egress.lookup(sel).name])), 'egress dialers');
     // SSH dialers (from the flags or the configuration's SSH protocol) learn the nodes from the watch cache.
-    for (const d of new Set((['cluster', 'controlplane', 'etcd'] as const).map((sel) => egress.lookup(sel))))
+    for (const d of new Set(egressSelectionNames.map((sel) => egress.lookup(sel))))
       if (d instanceof SSHDialer) feedNodes(server.stores.get('/v1/nodes')!, d, server.#shutdown.signal, log);
     await bootstrapPolicy(server.stores, log);
     await Promise.all(server.#caches.map((c) => c.synced()));

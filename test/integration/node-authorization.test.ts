@@ -5,20 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it, before, after } from 'node:test';
 import { StatusError } from '../../src/api/errors.js';
-import { KubeClient } from '../../src/lib/kube-client.js';
-import { issueCertificate } from '../../src/pki/index.js';
+import type { KubeClient } from '../../src/lib/kube-client.js';
+import { userClient } from '../framework/api.js';
 import { startTestControlPlane, type TestControlPlane } from '../framework/control-plane.js';
-
-async function clientFor(cp: TestControlPlane, commonName: string, organizations: string[]): Promise<KubeClient> {
-  const { cert, key } = await issueCertificate({
-    ca: cp.server.pki.ca,
-    commonName,
-    organizations,
-    usages: ['client'],
-    validityMs: 3600_000,
-  });
-  return new KubeClient({ server: cp.url, caPem: cp.server.pki.ca.cert, certPem: cert, keyPem: key });
-}
 
 async function status(p: Promise<unknown>): Promise<number> {
   try {
@@ -65,8 +54,8 @@ describe('node authorization (Node,RBAC + NodeRestriction)', () => {
 
   before(async () => {
     cp = await startTestControlPlane({ after: (fn: () => Promise<void>) => void cleanups.push(fn) });
-    admin = await clientFor(cp, 'test-admin', ['system:masters']);
-    n1 = await clientFor(cp, 'system:node:n1', ['system:nodes']);
+    admin = await userClient(cp, 'test-admin', ['system:masters']);
+    n1 = await userClient(cp, 'system:node:n1', ['system:nodes']);
     cleanups.push(async () => {
       admin.close();
       n1.close();

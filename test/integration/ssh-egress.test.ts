@@ -10,9 +10,8 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
-import { KubeClient } from '../../src/lib/kube-client.js';
 import { createCA, issueCertificate } from '../../src/pki/index.js';
-import { adminClient, eventually } from '../framework/api.js';
+import { adminClient, eventually, userClient } from '../framework/api.js';
 import { startTestControlPlane, type TestControlPlane } from '../framework/control-plane.js';
 import { kubectl } from '../framework/kubectl.js';
 import { startTestKubelet } from '../framework/kubelet.js';
@@ -29,14 +28,7 @@ async function nodeAsItself(
   kubeletPort: number,
   annotations: Record<string, string>
 ): Promise<void> {
-  const cert = await issueCertificate({
-    ca: cp.server.pki.ca,
-    commonName: `system:node:${name}`,
-    organizations: ['system:nodes'],
-    usages: ['client'],
-    validityMs: 3600_000,
-  });
-  const c = new KubeClient({ server: cp.url, caPem: cp.server.pki.ca.cert, certPem: cert.cert, keyPem: cert.key });
+  const c = await userClient(cp, `system:node:${name}`, ['system:nodes']);
   await c.request('POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name, annotations } });
   await c.request(
     'PATCH',
