@@ -4,8 +4,7 @@
 // parses these but no manager uses them); `defaultRoute` — agents that sent `default-route=true`; `default` — any
 // agent. Draining agents are skipped unless all candidates drain.
 import { BlockList, isIP } from 'node:net';
-import type * as grpc from '@grpc/grpc-js';
-import type { Packet } from '../proto/packet.js';
+import type { ServerCall } from './grpc-server.js';
 
 /** The parsed `agentidentifiers` header, a URL query string such as `ipv4=10.0.0.5&host=node1`. */
 export interface AgentIdentifiers {
@@ -32,7 +31,7 @@ export function parseAgentIdentifiers(query: string): AgentIdentifiers {
 export interface Backend {
   readonly agentID: string;
   readonly identifiers: AgentIdentifiers;
-  readonly stream: grpc.ServerDuplexStream<Packet, Packet>;
+  readonly stream: ServerCall;
   draining: boolean;
 }
 

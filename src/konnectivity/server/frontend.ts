@@ -1,7 +1,7 @@
 // The two kinds of frontend leg the server relays agents' packets to: a gRPC `Proxy` stream (packets as they are)
 // and an HTTP-CONNECT socket (packets turned into a status line and raw bytes). Both are one dial each.
-import type * as grpc from '@grpc/grpc-js';
 import type { Packet } from '../proto/packet.js';
+import type { ServerCall } from './grpc-server.js';
 
 export interface FrontendLeg {
   /** A packet for the frontend; `written` once its bytes left our buffers (the flow-control credit point). */
@@ -13,7 +13,7 @@ export interface FrontendLeg {
 }
 
 export class GrpcLeg implements FrontendLeg {
-  constructor(readonly stream: grpc.ServerDuplexStream<Packet, Packet>) {}
+  constructor(readonly stream: ServerCall) {}
 
   send(p: Packet, written?: () => void): void {
     const s = this.stream;

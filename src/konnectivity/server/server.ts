@@ -8,10 +8,16 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer as createHttpsServer } from 'node:https';
 import { rmSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
-import * as grpc from '@grpc/grpc-js';
+import {
+  createSecureServer,
+  createServer as createHttp2Server,
+  type Http2Server,
+  type Http2SecureServer,
+} from 'node:http2';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { listenHealth } from '../health.js';
 import { CreditBatcher, dataPieces, defaultWindowBytes, parseWindow, windowHeader } from '../flow.js';
+import { GrpcStatus, type GrpcStatusCode } from '../proto/grpc.js';
 import { PacketType, agentServiceDefinition, proxyServiceDefinition, type Packet } from '../proto/packet.js';
 import {
   BackendManager,
@@ -21,6 +27,7 @@ import {
   type ProxyStrategy,
 } from './backends.js';
 import { GrpcLeg, type FrontendLeg } from './frontend.js';
+import { serveGrpc, type ServerCall } from './grpc-server.js';
 import { ConnectLeg, httpError } from './http-connect.js';
 import { packetTypeNames, ServerMetrics, type DialFailureReason } from './metrics.js';
 
@@ -48,7 +55,7 @@ export interface ProxyServerOptions {
   log?: Logger;
 }
 
-type Stream = grpc.ServerDuplexStream<Packet, Packet>;
+type Stream = ServerCall;
 
 /** One agent `Connect` stream with its connections and flow-control state. */
 interface AgentStream extends Backend {
@@ -84,11 +91,6 @@ interface PendingDial {
   backend: AgentStream;
 }
 
-function metadataValue(md: grpc.Metadata, key: string): string | undefined {
-  const values = md.get(key);
-  return values.length === 1 ? String(values[0]) : undefined;
-}
-
 /** A random int63, as Go's rand.Int63() makes dial IDs (HTTP-CONNECT dials are the server's own). */
 function randomInt63(): bigint {
   return randomBytes(8).readBigUInt64BE() & ((1n << 63n) - 1n);
@@ -99,7 +101,7 @@ export class ProxyServer {
   private readonly backends: BackendManager<AgentStream>;
   private readonly pending = new Map<bigint, PendingDial>();
   private readonly agentStreams = new Set<AgentStream>();
-  private readonly grpcServers: grpc.Server[] = [];
+  private readonly grpcServers: (() => void)[] = [];
   private readonly httpServers: HttpServer[] = [];
   private readonly window: number;
   /** prom-client registry with upstream's metric names; `/metrics` of `listenHealth` serves it. */
@@ -140,14 +142,16 @@ export class ProxyServer {
   listenAgents(address: string, tls: { cert: string; key: string; ca?: string }): Promise<number> {
     if (!tls.ca && !this.options.authenticateAgent)
       throw new Error('konnectivity server: agents need authenticating: give authenticateAgent or a client CA');
-    const server = new grpc.Server(this.keepaliveOptions(this.options.keepaliveTimeMs));
-    server.addService(agentServiceDefinition, { Connect: (s: Stream) => void this.serveAgent(s) });
-    const creds = grpc.ServerCredentials.createSsl(
-      tls.ca ? Buffer.from(tls.ca) : null,
-      [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }],
-      Boolean(tls.ca)
-    );
-    return this.bind(server, address, creds);
+    const server = createSecureServer({
+      cert: tls.cert,
+      key: tls.key,
+      ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
+      minVersion: 'TLSv1.2',
+    });
+    this.serve(server, { [agentServiceDefinition.Connect.path]: (s) => void this.serveAgent(s) });
+    const at = address.lastIndexOf(':');
+    const host = address.slice(0, at).replace(/^\[(.*)\]$/u, '$1');
+    return this.listen(server, (ready) => server.listen(Number(address.slice(at + 1)), host, ready));
   }
 
   /**
@@ -156,9 +160,9 @@ export class ProxyServer {
    */
   async listenFrontend(udsPath: string, opts: { keepaliveTimeMs?: number } = {}): Promise<void> {
     rmSync(udsPath, { force: true });
-    const server = new grpc.Server(this.keepaliveOptions(opts.keepaliveTimeMs));
-    server.addService(proxyServiceDefinition, { Proxy: (s: Stream) => this.serveFrontend(s) });
-    await this.bind(server, `unix:${udsPath}`, grpc.ServerCredentials.createInsecure());
+    const server = createHttp2Server();
+    this.serve(server, { [proxyServiceDefinition.Proxy.path]: (s) => this.serveFrontend(s) }, opts.keepaliveTimeMs);
+    await this.listen(server, (ready) => server.listen(udsPath, ready));
   }
 
   /**
@@ -199,26 +203,30 @@ export class ProxyServer {
     return h.port;
   }
 
-  private keepaliveOptions(timeMs = this.options.keepaliveTimeMs ?? 30_000): grpc.ServerOptions {
-    return {
-      'grpc.keepalive_time_ms': timeMs,
-      'grpc.keepalive_timeout_ms': this.options.keepaliveTimeoutMs ?? 15_000,
-      'grpc.keepalive_permit_without_calls': 1,
-      // Not 'grpc.enable_channelz': 0 — grpc-js 1.14 then stops tracking sessions, and forceShutdown() leaves
-      // every agent and frontend connection open.
-    };
+  private serve(
+    server: Http2Server | Http2SecureServer,
+    methods: Record<string, (call: ServerCall) => void>,
+    keepaliveTimeMs = this.options.keepaliveTimeMs ?? 30_000
+  ): void {
+    const timeoutMs = this.options.keepaliveTimeoutMs ?? 15_000;
+    this.grpcServers.push(serveGrpc(server, methods, { timeMs: keepaliveTimeMs, timeoutMs }));
   }
 
-  private bind(server: grpc.Server, address: string, creds: grpc.ServerCredentials): Promise<number> {
-    this.grpcServers.push(server);
-    return new Promise((resolve, reject) =>
-      server.bindAsync(address, creds, (err, port) => (err ? reject(err) : resolve(port)))
-    );
+  /** @returns the bound TCP port (0 on a Unix socket) */
+  private listen(server: Http2Server | Http2SecureServer, start: (ready: () => void) => void): Promise<number> {
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      start(() => {
+        server.off('error', reject);
+        const a = server.address();
+        resolve(typeof a === 'object' && a ? a.port : 0);
+      });
+    });
   }
 
   /** Stops at once (upstream's default `--graceful-shutdown-timeout=0`). */
   close(): void {
-    for (const s of this.grpcServers.splice(0)) s.forceShutdown();
+    for (const closeAll of this.grpcServers.splice(0)) closeAll();
     for (const s of this.httpServers.splice(0)) {
       s.close();
       s.closeAllConnections();
@@ -253,30 +261,30 @@ export class ProxyServer {
   // ---- agents ----
 
   private async serveAgent(stream: Stream): Promise<void> {
-    const md = stream.metadata;
-    const agentID = metadataValue(md, 'agentid');
+    const agentID = stream.header('agentid');
     if (agentID === undefined) {
-      return this.refuse(stream, grpc.status.INVALID_ARGUMENT, 'expected one agent ID in the context');
+      return this.refuse(stream, GrpcStatus.INVALID_ARGUMENT, 'expected one agent ID in the context');
     }
-    const identifiers = parseAgentIdentifiers(metadataValue(md, 'agentidentifiers') ?? '');
+    const identifiers = parseAgentIdentifiers(stream.header('agentidentifiers') ?? '');
     if (this.options.authenticateAgent) {
-      const auth = metadataValue(md, 'authorization');
+      const auth = stream.header('authorization');
       if (auth === undefined || !auth.startsWith('Bearer ')) {
-        return this.refuse(stream, grpc.status.UNAUTHENTICATED, `agent ${agentID}: no bearer token`);
+        return this.refuse(stream, GrpcStatus.UNAUTHENTICATED, `agent ${agentID}: no bearer token`);
       }
       try {
         await this.options.authenticateAgent(auth.slice('Bearer '.length), identifiers);
       } catch (err) {
-        return this.refuse(stream, grpc.status.UNAUTHENTICATED, `agent ${agentID}: ${(err as Error).message}`);
+        return this.refuse(stream, GrpcStatus.UNAUTHENTICATED, `agent ${agentID}: ${(err as Error).message}`);
       }
     }
-    if (stream.cancelled) return;
-    const peerWindow = parseWindow(md.get(windowHeader));
-    const header = new grpc.Metadata();
-    header.set('serverid', this.options.serverID);
-    header.set('servercount', String(this.options.serverCount ?? 1));
-    if (peerWindow !== undefined) header.set(windowHeader, String(this.window));
-    stream.sendMetadata(header);
+    if (stream.destroyed) return;
+    const window = stream.header(windowHeader);
+    const peerWindow = parseWindow(window === undefined ? [] : [window]);
+    stream.sendMetadata({
+      serverid: this.options.serverID,
+      servercount: String(this.options.serverCount ?? 1),
+      ...(peerWindow !== undefined ? { [windowHeader]: String(this.window) } : {}),
+    });
 
     const backend: AgentStream = {
       agentID,
@@ -306,14 +314,12 @@ export class ProxyServer {
       backend.waiting.clear();
     });
     stream.on('end', disconnect);
-    stream.on('error', disconnect);
-    stream.on('cancelled', disconnect);
     stream.on('close', disconnect);
   }
 
-  private refuse(stream: Stream, code: grpc.status, details: string): void {
+  private refuse(stream: Stream, code: GrpcStatusCode, details: string): void {
     this.log.warn({ reason: details }, 'agent refused');
-    stream.emit('error', { code, details });
+    stream.fail(code, details);
   }
 
   /** Upstream leaves pending dials of a lost agent hanging (TODO #126); we fail them at once. */
@@ -532,8 +538,6 @@ export class ProxyServer {
       if (!f.closing && !done) this.fromFrontend(f, p);
     });
     stream.on('end', cleanup);
-    stream.on('error', cleanup);
-    stream.on('cancelled', cleanup);
     stream.on('close', cleanup);
   }
 

@@ -1,0 +1,169 @@
+// Konnectivity's two bidi-streaming gRPC methods served straight on node:http2. gRPC on the wire is small: a
+// POST with `content-type: application/grpc`, each message behind a 5-byte prefix (compressed flag, length), the
+// status in trailers (`grpc-status`, `grpc-message`), or in the response headers alone when the call fails before
+// any message (trailers-only). grpc-js was the server before; per idle agent its call, metadata and channelz
+// objects cost ~15 KiB on top of the HTTP/2 session (docs/benchmarks.md, issue 7), and every message went through
+// two more stream layers. The tests keep grpc-js as the peer, so each side is checked against a real gRPC stack.
+import * as http2 from 'node:http2';
+import { Duplex } from 'node:stream';
+import { decodePacket, encodePacket, type Packet } from './packet.js';
+
+/** The gRPC status codes this transport sends or reads. */
+export const GrpcStatus = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  RESOURCE_EXHAUSTED: 8,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
+export type GrpcStatusCode = (typeof GrpcStatus)[keyof typeof GrpcStatus];
+
+/** grpc-go's and grpc-js's default receive limit. A DATA packet is at most 64 KiB of payload. */
+const maxMessageBytes = 4 << 20;
+const prefixBytes = 5;
+const cancelCode = http2.constants.NGHTTP2_CANCEL;
+
+export class GrpcError extends Error {
+  constructor(
+    readonly code: GrpcStatusCode,
+    message: string
+  ) {
+    super(message);
+  }
+}
+
+/** grpc-message is percent-encoded UTF-8 outside printable ASCII (and `%` itself), per the gRPC HTTP/2 spec. */
+export function encodeGrpcMessage(message: string): string {
+  return message.replace(/[^\x20-\x24\x26-\x7e]/gu, (c) =>
+    [...Buffer.from(c)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('')
+  );
+}
+
+/** Splits a byte stream into gRPC messages; a message arriving in pieces is joined once, when complete. */
+export class MessageReader {
+  private readonly pending: Buffer[] = [];
+  private have = 0;
+  /** Length of the message being read, or -1 while its prefix is still awaited. */
+  private need = -1;
+
+  /** @throws GrpcError on a compressed message (none was negotiated) or one over the size limit */
+  feed(chunk: Buffer, onMessage: (message: Buffer) => void): void {
+    this.pending.push(chunk);
+    this.have += chunk.length;
+    for (;;) {
+      if (this.need < 0) {
+        if (this.have < prefixBytes) return;
+        const prefix = this.take(prefixBytes);
+        if (prefix[0] !== 0)
+          throw new GrpcError(GrpcStatus.UNIMPLEMENTED, 'compressed gRPC message, but no grpc-encoding is accepted');
+        this.need = prefix.readUInt32BE(1);
+        if (this.need > maxMessageBytes)
+          throw new GrpcError(
+            GrpcStatus.RESOURCE_EXHAUSTED,
+            `gRPC message of ${this.need} bytes is over the ${maxMessageBytes}-byte limit`
+          );
+      }
+      if (this.have < this.need) return;
+      const message = this.take(this.need);
+      this.need = -1;
+      onMessage(message);
+    }
+  }
+
+  private take(n: number): Buffer {
+    this.have -= n;
+    const first = this.pending[0]!;
+    if (first.length > n) {
+      this.pending[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    if (first.length === n) return this.pending.shift()!;
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    while (at < n) {
+      const c = this.pending[0]!;
+      const used = Math.min(c.length, n - at);
+      c.copy(out, at, 0, used);
+      at += used;
+      if (used === c.length) this.pending.shift();
+      else this.pending[0] = c.subarray(used);
+    }
+    return out;
+  }
+}
+
+function prefix(length: number): Buffer {
+  const b = Buffer.allocUnsafe(prefixBytes);
+  b[0] = 0;
+  b.writeUInt32BE(length, 1);
+  return b;
+}
+
+/**
+ * Packets over one HTTP/2 stream, as an object-mode Duplex (what grpc-js's call objects were, so backpressure
+ * works the same: `write()` false → 'drain'; a paused reader pauses the HTTP/2 stream and so its flow window).
+ */
+export abstract class PacketStream extends Duplex {
+  private readonly reader = new MessageReader();
+  /** Our side sent its end (a status, or the client's half-close): nothing left to cancel. */
+  protected finished = false;
+
+  constructor(protected readonly h2: http2.Http2Stream) {
+    super({ objectMode: true, allowHalfOpen: true });
+    h2.on('data', (chunk: Buffer) => this.received(chunk));
+    h2.on('end', () => this.push(null));
+    // A reset, an aborted session or a failed write all end the call the same way: 'close', never 'error' (an
+    // unheard 'error' would take the process down, and the owner of the call only needs to know it is gone).
+    h2.on('error', () => this.destroy());
+    h2.on('close', () => this.destroy());
+  }
+
+  /** The call failed (bad message, refused): end it with this status. */
+  protected abstract fail(code: GrpcStatusCode, message: string): void;
+
+  private received(chunk: Buffer): void {
+    if (this.destroyed) return;
+    try {
+      this.reader.feed(chunk, (message) => {
+        if (!this.push(decodePacket(message))) this.h2.pause();
+      });
+    } catch (err) {
+      const e = err instanceof GrpcError ? err : new GrpcError(GrpcStatus.INTERNAL, `bad packet: ${String(err)}`);
+      this.fail(e.code, e.message);
+    }
+  }
+
+  override _read(): void {
+    this.h2.resume();
+  }
+
+  override _writev(chunks: { chunk: Packet }[], done: (err?: Error | null) => void): void {
+    if (this.h2.destroyed) return done();
+    this.beforeWrite();
+    // Corked: one writev per batch, so what the relays coalesced per tick stays one write down here too, and a
+    // 64 KiB payload is not copied to sit behind its prefix.
+    const parts: Buffer[] = [];
+    for (const { chunk } of chunks) {
+      const body = encodePacket(chunk);
+      parts.push(prefix(body.length), body);
+    }
+    this.h2.cork();
+    const last = parts.pop()!;
+    for (const part of parts) this.h2.write(part);
+    this.h2.write(last, () => done());
+    this.h2.uncork();
+  }
+
+  /** Response headers go out before the first message (server side). */
+  protected beforeWrite(): void {}
+
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    // Our side still open means the call is being abandoned: reset it (CANCEL), as a gRPC peer does.
+    if (!this.h2.destroyed && !this.finished) this.h2.close(cancelCode);
+    done(err);
+  }
+}
