@@ -20,7 +20,6 @@ import { once } from 'node:events';
 import { connect as netConnect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Duplex } from 'node:stream';
 import { connect as tlsConnect, createServer as createTLSServer } from 'node:tls';
 import { connect as http2Connect, createSecureServer as createHttp2Server } from 'node:http2';
 import { fileURLToPath } from 'node:url';
@@ -30,9 +29,9 @@ import { runInNewContext } from 'node:vm';
 import { newSSHDialer } from '../src/apiserver/egress/ssh/index.js';
 import { ProxyAgent } from '../src/konnectivity/agent/agent.js';
 import { allowList } from '../src/konnectivity/agent/allow-list.js';
-import { PacketType, type Packet } from '../src/konnectivity/proto/packet.js';
 import { ProxyServer } from '../src/konnectivity/server/server.js';
-import { grpcFrontend, httpConnect, testPKI, type TestPKI } from '../src/konnectivity/testing.js';
+import { KonnectivityDialer } from '../src/apiserver/egress/konnectivity.js';
+import { httpConnect, testPKI, type TestPKI } from '../src/konnectivity/testing.js';
 import { silentLogger } from '../src/lib/log.js';
 import {
   Cleanup,
@@ -56,37 +55,11 @@ import {
 const mainScript = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const thisScript = fileURLToPath(import.meta.url);
 
-/** A `Proxy` stream after its DIAL_RSP, as a Duplex of the connection's bytes (what konnectivity-client gives). */
-function grpcConnect(uds: string, address: string): Connect {
-  let random = 1n;
-  return async () => {
-    const frontend = grpcFrontend(uds);
-    const { stream, next } = frontend.open();
-    stream.write({ type: PacketType.DIAL_REQ, dialRequest: { protocol: 'tcp', address, random: random++ } });
-    const rsp = await next(30_000);
-    if (rsp.type !== PacketType.DIAL_RSP || rsp.dialResponse.error) throw new Error('dial failed');
-    const connectID = rsp.dialResponse.connectID;
-    stream.removeAllListeners('data');
-    const duplex = new Duplex({
-      write(chunk: Buffer, _enc, cb) {
-        if (stream.write({ type: PacketType.DATA, data: { connectID, error: '', data: chunk } })) cb();
-        else stream.once('drain', () => cb());
-      },
-      read() {
-        stream.resume();
-      },
-      destroy(err, cb) {
-        stream.cancel();
-        frontend.client.close();
-        cb(err);
-      },
-    });
-    stream.on('data', (p: Packet) => {
-      if (p.type === PacketType.DATA && !duplex.push(p.data.data)) stream.pause();
-      if (p.type === PacketType.CLOSE_RSP) duplex.push(null);
-    });
-    return duplex;
-  };
+/** The API server's own GRPC egress dialer: a `Proxy` stream per dial, all on one HTTP/2 connection. */
+function grpcConnect(cleanup: Cleanup, uds: string, address: string): Connect {
+  const dialer = new KonnectivityDialer({ udsName: uds });
+  cleanup.after(async () => dialer.close());
+  return () => dialer.dial('tcp', address);
 }
 
 /** CONNECT on the server's UDS; the socket after the 200. */
@@ -338,7 +311,8 @@ async function main(): Promise<void> {
       {
         id: 'grpc',
         label: 'konnectivity GRPC (UDS)',
-        connect: async () => grpcConnect((await startKonnectivity(cleanup, pki, dir, 'grpc', target)).uds, target),
+        connect: async () =>
+          grpcConnect(cleanup, (await startKonnectivity(cleanup, pki, dir, 'grpc', target)).uds, target),
       },
       {
         id: 'http-connect',

@@ -12,9 +12,9 @@ export const windowHeader = 'hubspoke-window';
 export const defaultWindowBytes = 256 * 1024;
 
 /** The peer's announced window, or undefined (an upstream peer: no WINDOW_UPDATE may be sent to it). */
-export function parseWindow(values: unknown[]): number | undefined {
-  if (values.length !== 1) return undefined;
-  const n = Number(String(values[0]));
+export function parseWindow(value: string | string[] | undefined): number | undefined {
+  if (typeof value !== 'string' || value === '') return undefined; // absent, or sent more than once
+  const n = Number(value);
   return Number.isInteger(n) && n >= 4096 && n <= 1 << 30 ? n : undefined;
 }
 

@@ -3,11 +3,13 @@
 // DIAL_RSP with the agent's connectID → DATA both ways → CLOSE_REQ / CLOSE_RSP. The streams share one HTTP/2
 // connection (konnectivity-client's reusable tunnel; upstream's apiserver still opens one per dial).
 import { randomBytes } from 'node:crypto';
+import { connect as connectHttp2, type ClientHttp2Session } from 'node:http2';
+import { connect } from 'node:net';
 import { Duplex } from 'node:stream';
-import * as grpc from '@grpc/grpc-js';
 import type { StatusError } from '../../api/errors.js';
 import { newServiceUnavailable, newTimeout } from '../../api/errors.js';
-import { PacketType, ProxyServiceClient, type Packet } from '../../konnectivity/proto/packet.js';
+import { ClientCall, tunnelSettings, tunnelWindowBytes, type GrpcError } from '../../konnectivity/proto/grpc.js';
+import { PacketType, proxyServiceDefinition, type Packet } from '../../konnectivity/proto/packet.js';
 import type { DialOptions, EgressDialer } from './dialer.js';
 
 /** How long CLOSE_RSP is awaited after CLOSE_REQ before the stream is cancelled (konnectivity-client's CloseTimeout). */
@@ -15,7 +17,7 @@ const CLOSE_TIMEOUT_MS = 10_000;
 
 const MAX_DATA_BYTES = 32 * 1024;
 
-type Stream = grpc.ClientDuplexStream<Packet, Packet>;
+type Stream = ClientCall;
 
 /** Go's rand.Int63(): uniform over [1, 2^63), so usually above 2^53 — it must stay a bigint. */
 function randomInt63(): bigint {
@@ -33,21 +35,33 @@ function dialError(address: string, error: string): StatusError {
 
 export class KonnectivityDialer implements EgressDialer {
   readonly name = 'konnectivity';
+  readonly #udsName: string;
   readonly #target: string;
-  #client?: grpc.Client;
+  #session?: ClientHttp2Session;
 
   constructor(o: { udsName: string }) {
+    this.#udsName = o.udsName;
     this.#target = `unix:${o.udsName}`;
   }
 
+  /** A new `Proxy` stream on the shared connection, opened again once lost (the server restarted). */
   #proxy(): Stream {
-    this.#client ??= new ProxyServiceClient(this.#target, grpc.credentials.createInsecure());
-    return (this.#client as unknown as { Proxy(md: grpc.Metadata): Stream }).Proxy(new grpc.Metadata());
+    let session = this.#session;
+    if (!session || session.closed || session.destroyed) {
+      session = connectHttp2('http://konnectivity-server', {
+        createConnection: () => connect(this.#udsName),
+        settings: tunnelSettings,
+      });
+      session.on('error', () => {}); // it reaches each call as its 'error'
+      session.once('connect', () => session!.setLocalWindowSize(tunnelWindowBytes));
+      this.#session = session;
+    }
+    return new ClientCall(session, proxyServiceDefinition.Proxy.path, {});
   }
 
   close(): void {
-    this.#client?.close();
-    this.#client = undefined;
+    this.#session?.destroy();
+    this.#session = undefined;
   }
 
   dial(network: 'tcp', address: string, options: DialOptions = {}): Promise<Duplex> {
@@ -72,8 +86,8 @@ export class KonnectivityDialer implements EgressDialer {
         timeoutMs
       );
       const onAbort = (): void => fail(newServiceUnavailable(`dial tcp ${address}: operation was canceled`));
-      const onError = (err: grpc.ServiceError): void =>
-        fail(newServiceUnavailable(`konnectivity server at ${this.#target}: ${err.details || err.message}`));
+      const onError = (err: GrpcError): void =>
+        fail(newServiceUnavailable(`konnectivity server at ${this.#target}: ${err.message}`));
       const onEnd = (): void => fail(newServiceUnavailable(`konnectivity server at ${this.#target} ended the dial`));
       const onPacket = (p: Packet): void => {
         if (p.type === PacketType.DIAL_CLS) return fail(newServiceUnavailable(`dial tcp ${address}: dial closed`));
@@ -111,8 +125,8 @@ class TunnelConnection extends Duplex {
   ) {
     super({ allowHalfOpen: false });
     stream.on('data', (p: Packet) => this.#fromServer(p));
-    stream.on('error', (err: grpc.ServiceError) => {
-      if (!this.#closing) this.destroy(new Error(`konnectivity tunnel: ${err.details || err.message}`));
+    stream.on('error', (err: GrpcError) => {
+      if (!this.#closing) this.destroy(new Error(`konnectivity tunnel: ${err.message}`));
     });
     stream.on('end', () => this.push(null));
   }

@@ -2,12 +2,13 @@
 // server, on a TCP connection of its own. The agent owns connectIDs (a counter per stream, from 1), dials TCP for
 // each DIAL_REQ the allow-list permits, and relays bytes until either side closes; there is no half-close
 // (reference §2.5). Several servers and reconnecting: ./clientset.ts. Per-connection flow control: ../flow.ts.
+import { connect as connectHttp2, type ClientHttp2Session } from 'node:http2';
 import { connect, type Socket } from 'node:net';
-import * as grpc from '@grpc/grpc-js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { tickCorkedWriter } from '../../lib/relay.js';
 import { CreditBatcher, dataPieces, defaultWindowBytes, parseWindow, windowHeader } from '../flow.js';
-import { AgentServiceClient, PacketType, type Packet } from '../proto/packet.js';
+import { ClientCall, keepSessionAlive, tunnelSettings, tunnelWindowBytes, type GrpcError } from '../proto/grpc.js';
+import { agentServiceDefinition, PacketType, type Packet } from '../proto/packet.js';
 import type { AllowList } from './allow-list.js';
 import type { AgentMetrics } from './metrics.js';
 
@@ -62,12 +63,10 @@ interface Endpoint {
   pausedForWindow: boolean;
 }
 
-type Stream = grpc.ClientDuplexStream<Packet, Packet>;
-
 export class ProxyAgent {
   private readonly log: Logger;
-  private client?: grpc.Client;
-  private stream?: Stream;
+  private session?: ClientHttp2Session;
+  private stream?: ClientCall;
   private nextConnectID = 0n;
   private readonly endpoints = new Map<bigint, Endpoint>();
   /** random → the socket still dialling, so DIAL_CLS can abort it. */
@@ -97,36 +96,30 @@ export class ProxyAgent {
   /** Opens the stream; resolves once the server has authenticated us and sent `serverid` / `servercount`. */
   async connect(): Promise<ServerInfo> {
     const o = this.options;
-    const channelOptions: grpc.ChannelOptions = {
-      // One TCP connection per stream: an L4 load balancer places each attempt on its own (reference §5).
-      'grpc.use_local_subchannel_pool': 1,
-      'grpc.keepalive_time_ms': o.keepaliveTimeMs ?? 30_000,
-      'grpc.keepalive_timeout_ms': o.keepaliveTimeoutMs ?? 15_000,
-      'grpc.keepalive_permit_without_calls': 1,
-      'grpc.enable_channelz': 0,
-      // HTTP/2's 64 KiB default window allows one window per round trip from the server; our per-connection
-      // windows (../flow.ts) bound what is buffered, so the transport may let more through.
-      'grpc-node.flow_control_window': 4 * 1024 * 1024,
-      ...(o.serverName ? { 'grpc.ssl_target_name_override': o.serverName } : {}),
+    const metadata: Record<string, string> = {
+      agentid: o.agentID,
+      agentidentifiers: o.agentIdentifiers,
+      [windowHeader]: String(this.window),
     };
-    const creds = grpc.credentials.createSsl(
-      Buffer.from(o.caCert),
-      o.agentKey ? Buffer.from(o.agentKey) : null,
-      o.agentCert ? Buffer.from(o.agentCert) : null
-    );
-    const client = new AgentServiceClient(o.serverAddress, creds, channelOptions);
-    this.client = client;
-    const md = new grpc.Metadata();
-    md.set('agentid', o.agentID);
-    md.set('agentidentifiers', o.agentIdentifiers);
-    md.set(windowHeader, String(this.window));
     try {
-      if (o.token) md.set('authorization', `Bearer ${await o.token()}`);
+      if (o.token) metadata.authorization = `Bearer ${await o.token()}`;
     } catch (err) {
       this.lost();
       throw err;
     }
-    const stream = (client as unknown as { Connect(md: grpc.Metadata): Stream }).Connect(md);
+    // One TCP connection per stream: an L4 load balancer places each attempt on its own (reference §5).
+    const session = connectHttp2(`https://${o.serverAddress}`, {
+      ca: o.caCert,
+      ...(o.agentCert && o.agentKey ? { cert: o.agentCert, key: o.agentKey } : {}),
+      ...(o.serverName ? { servername: o.serverName } : {}),
+      minVersion: 'TLSv1.2',
+      settings: tunnelSettings,
+    });
+    this.session = session;
+    session.on('error', () => {}); // it reaches the call as its 'error'
+    session.once('connect', () => session.setLocalWindowSize(tunnelWindowBytes));
+    keepSessionAlive(session, { timeMs: o.keepaliveTimeMs ?? 30_000, timeoutMs: o.keepaliveTimeoutMs ?? 15_000 });
+    const stream = new ClientCall(session, agentServiceDefinition.Connect.path, metadata);
     this.stream = stream;
     return new Promise((resolve, reject) => {
       let ready = false;
@@ -138,31 +131,31 @@ export class ProxyAgent {
         );
         this.close();
       }, o.connectTimeoutMs ?? 10_000);
-      stream.on('metadata', (header: grpc.Metadata) => {
+      stream.on('metadata', (header: Record<string, string | string[] | undefined>) => {
         clearTimeout(timer);
-        const serverID = header.get('serverid');
-        const serverCount = Number(header.get('servercount')[0]);
-        if (serverID.length !== 1 || !Number.isInteger(serverCount)) {
+        const serverID = header.serverid;
+        const serverCount = Number(header.servercount);
+        if (typeof serverID !== 'string' || serverID === '' || !Number.isInteger(serverCount)) {
           reject(new Error('server sent no serverid/servercount header'));
           this.close();
           return;
         }
-        this.peerWindow = parseWindow(header.get(windowHeader));
+        this.peerWindow = parseWindow(header[windowHeader]);
         ready = true;
-        resolve({ serverID: String(serverID[0]), serverCount });
+        resolve({ serverID, serverCount });
       });
       stream.on('data', (p: Packet) => this.fromServer(p));
       stream.on('drain', () => {
         for (const socket of this.paused) socket.resume();
         this.paused.clear();
       });
-      stream.on('error', (err: grpc.ServiceError) => {
+      stream.on('error', (err: GrpcError) => {
         clearTimeout(timer);
-        if (!ready)
-          reject(new Error(`connect to konnectivity server ${o.serverAddress}: ${err.details || err.message}`));
+        if (!ready) reject(new Error(`connect to konnectivity server ${o.serverAddress}: ${err.message}`));
         this.lost();
       });
       stream.on('end', () => this.lost());
+      stream.on('close', () => this.lost());
     });
   }
 
@@ -188,7 +181,7 @@ export class ProxyAgent {
     this.endpoints.clear();
     this.paused.clear();
     this.blockedBy.clear();
-    this.client?.close();
+    this.session?.destroy();
     if (!this.isClosed) {
       this.isClosed = true;
       this.resolveClosed();

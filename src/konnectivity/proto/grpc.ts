@@ -116,10 +116,16 @@ export abstract class PacketStream extends Duplex {
     super({ objectMode: true, allowHalfOpen: true });
     h2.on('data', (chunk: Buffer) => this.received(chunk));
     h2.on('end', () => this.push(null));
-    // A reset, an aborted session or a failed write all end the call the same way: 'close', never 'error' (an
-    // unheard 'error' would take the process down, and the owner of the call only needs to know it is gone).
-    h2.on('error', () => this.destroy());
-    h2.on('close', () => this.destroy());
+    h2.on('error', (err: Error) => (this.transportError = err));
+    h2.on('close', () => this.streamClosed());
+  }
+
+  /** Why the HTTP/2 stream failed, when it did (a reset, the session lost). */
+  protected transportError?: Error;
+
+  /** The HTTP/2 stream is gone. The server side only closes (its owner needs to know the call is gone, not why). */
+  protected streamClosed(): void {
+    this.destroy();
   }
 
   /** The call failed (bad message, refused): end it with this status. */
@@ -167,3 +173,95 @@ export abstract class PacketStream extends Duplex {
     done(err);
   }
 }
+
+/**
+ * The client half: one call on an HTTP/2 session, as grpc-js's ClientDuplexStream behaves — 'metadata' with the
+ * response headers, 'end' after an OK status, 'error' (a GrpcError) for any other status or a lost transport.
+ */
+export class ClientCall extends PacketStream {
+  private status?: GrpcError;
+  private cancelled = false;
+
+  constructor(session: http2.ClientHttp2Session, path: string, metadata: Record<string, string>) {
+    const h2 = session.request({
+      ':method': 'POST',
+      ':path': path,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      ...metadata,
+    });
+    super(h2);
+    h2.on('response', (headers) => {
+      const httpStatus = headers[':status'];
+      if (httpStatus !== 200)
+        this.setStatus({ 'grpc-status': String(GrpcStatus.UNKNOWN) }, `HTTP status ${httpStatus}`);
+      else if (headers['grpc-status'] !== undefined)
+        this.setStatus(headers); // trailers-only
+      else this.emit('metadata', headers);
+    });
+    h2.on('trailers', (trailers) => this.setStatus(trailers));
+  }
+
+  /** Abandons the call (RST_STREAM CANCEL); no 'error' follows. */
+  cancel(): void {
+    this.cancelled = true;
+    this.destroy();
+  }
+
+  protected fail(code: GrpcStatusCode, message: string): void {
+    this.status = new GrpcError(code, message);
+    this.destroy(this.status);
+  }
+
+  private setStatus(headers: http2.IncomingHttpHeaders, otherwise?: string): void {
+    const code = Number(headers['grpc-status']) as GrpcStatusCode;
+    const raw = headers['grpc-message'];
+    let message = otherwise ?? (typeof raw === 'string' ? raw : '');
+    try {
+      message = decodeURIComponent(message);
+    } catch {
+      // not percent-encoded after all: keep it as sent
+    }
+    this.status = new GrpcError(code, message || `gRPC status ${code}`);
+  }
+
+  protected override streamClosed(): void {
+    if (this.cancelled || this.status?.code === GrpcStatus.OK) return void this.destroy();
+    const reset = this.h2.rstCode ? `stream reset by the server (HTTP/2 error ${this.h2.rstCode})` : 'stream closed';
+    this.destroy(this.status ?? new GrpcError(GrpcStatus.UNAVAILABLE, this.transportError?.message ?? reset));
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    this.finished = true;
+    if (!this.h2.destroyed) this.h2.end();
+    done();
+  }
+}
+
+export interface KeepaliveOptions {
+  /** PING every this often. */
+  timeMs: number;
+  /** A PING not answered within this drops the session, with every call on it. */
+  timeoutMs: number;
+}
+
+/** HTTP/2 PINGs on a session, as gRPC's keepalive: a peer that stops answering is dropped. */
+export function keepSessionAlive(session: http2.Http2Session, o: KeepaliveOptions): void {
+  const timer = setInterval(() => {
+    if (session.destroyed || session.closed) return;
+    const deadline = setTimeout(() => session.destroy(), o.timeoutMs).unref();
+    const sent = session.ping((err) => {
+      clearTimeout(deadline);
+      if (err && !session.destroyed) session.destroy();
+    });
+    if (!sent) clearTimeout(deadline); // PINGs already unanswered: the earlier deadline stands
+  }, o.timeMs).unref();
+  session.once('close', () => clearInterval(timer));
+}
+
+/**
+ * HTTP/2 flow control sized for a tunnel: the 64 KiB default allows one window per round trip. Konnectivity's
+ * own per-connection windows (../flow.ts) bound what is buffered, so the transport may let more through.
+ */
+export const tunnelWindowBytes = 4 << 20;
+export const tunnelSettings: http2.Settings = { initialWindowSize: tunnelWindowBytes };

@@ -2,7 +2,15 @@
 // metadata and the status, and keeps sessions alive with HTTP/2 PINGs as grpc-js's keepalive did (a peer that
 // does not answer within the timeout is dropped, with every call on it).
 import type * as http2 from 'node:http2';
-import { encodeGrpcMessage, GrpcStatus, PacketStream, type GrpcStatusCode } from '../proto/grpc.js';
+import {
+  encodeGrpcMessage,
+  GrpcStatus,
+  keepSessionAlive,
+  PacketStream,
+  tunnelWindowBytes,
+  type GrpcStatusCode,
+  type KeepaliveOptions,
+} from '../proto/grpc.js';
 
 export class ServerCall extends PacketStream {
   private headersSent = false;
@@ -65,13 +73,6 @@ export class ServerCall extends PacketStream {
   }
 }
 
-export interface KeepaliveOptions {
-  /** PING every this often. */
-  timeMs: number;
-  /** A PING not answered within this drops the session. */
-  timeoutMs: number;
-}
-
 /** Serves gRPC `methods` (by path, e.g. `/agent.AgentService/Connect`) on `server`. @returns close-everything */
 export function serveGrpc(
   server: http2.Http2Server | http2.Http2SecureServer,
@@ -81,12 +82,10 @@ export function serveGrpc(
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session: http2.ServerHttp2Session) => {
     sessions.add(session);
-    const timer = setInterval(() => ping(session, keepalive.timeoutMs), keepalive.timeMs).unref();
+    keepSessionAlive(session, keepalive);
+    session.setLocalWindowSize(tunnelWindowBytes);
     session.on('error', () => session.destroy());
-    session.once('close', () => {
-      clearInterval(timer);
-      sessions.delete(session);
-    });
+    session.once('close', () => sessions.delete(session));
   });
   server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
     const contentType = headers['content-type'] ?? '';
@@ -108,15 +107,4 @@ export function serveGrpc(
     server.close();
     for (const s of sessions) s.destroy();
   };
-}
-
-/** One keepalive PING; no answer within `timeoutMs` means the peer is gone. */
-function ping(session: http2.ServerHttp2Session, timeoutMs: number): void {
-  if (session.destroyed || session.closed) return;
-  const deadline = setTimeout(() => session.destroy(), timeoutMs).unref();
-  const sent = session.ping((err) => {
-    clearTimeout(deadline);
-    if (err && !session.destroyed) session.destroy();
-  });
-  if (!sent) clearTimeout(deadline); // too many PINGs unanswered already: the earlier deadline stands
 }

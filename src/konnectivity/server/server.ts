@@ -17,7 +17,7 @@ import {
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { listenHealth } from '../health.js';
 import { CreditBatcher, dataPieces, defaultWindowBytes, parseWindow, windowHeader } from '../flow.js';
-import { GrpcStatus, type GrpcStatusCode } from '../proto/grpc.js';
+import { GrpcStatus, tunnelSettings, type GrpcStatusCode } from '../proto/grpc.js';
 import { PacketType, agentServiceDefinition, proxyServiceDefinition, type Packet } from '../proto/packet.js';
 import {
   BackendManager,
@@ -147,6 +147,7 @@ export class ProxyServer {
       key: tls.key,
       ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
       minVersion: 'TLSv1.2',
+      settings: tunnelSettings,
     });
     this.serve(server, { [agentServiceDefinition.Connect.path]: (s) => void this.serveAgent(s) });
     const at = address.lastIndexOf(':');
@@ -160,7 +161,7 @@ export class ProxyServer {
    */
   async listenFrontend(udsPath: string, opts: { keepaliveTimeMs?: number } = {}): Promise<void> {
     rmSync(udsPath, { force: true });
-    const server = createHttp2Server();
+    const server = createHttp2Server({ settings: tunnelSettings });
     this.serve(server, { [proxyServiceDefinition.Proxy.path]: (s) => this.serveFrontend(s) }, opts.keepaliveTimeMs);
     await this.listen(server, (ready) => server.listen(udsPath, ready));
   }
@@ -278,8 +279,7 @@ export class ProxyServer {
       }
     }
     if (stream.destroyed) return;
-    const window = stream.header(windowHeader);
-    const peerWindow = parseWindow(window === undefined ? [] : [window]);
+    const peerWindow = parseWindow(stream.header(windowHeader));
     stream.sendMetadata({
       serverid: this.options.serverID,
       servercount: String(this.options.serverCount ?? 1),
