@@ -8,8 +8,12 @@
 /** The metadata key both sides announce their per-connection receive window in. */
 export const windowHeader = 'hubspoke-window';
 
-/** 256 KiB: a few 32 KiB reads in flight per connection, so one connection still fills a fast link. */
-export const defaultWindowBytes = 256 * 1024;
+/**
+ * 4 MiB, the HTTP/2 windows' size (proto/grpc.ts). Credit comes back only once the bytes are written at the far
+ * end, three event loops away: at 256 KiB every process of a 1 GiB stream sat ~65 % idle waiting for it (GRPC
+ * 0.39× of `ssh -L`, 0.75× at 4 MiB; docs/benchmarks.md). It is also what one stalled reader may hold buffered.
+ */
+export const defaultWindowBytes = 4 * 1024 * 1024;
 
 /** The peer's announced window, or undefined (an upstream peer: no WINDOW_UPDATE may be sent to it). */
 export function parseWindow(value: string | string[] | undefined): number | undefined {
@@ -34,13 +38,20 @@ export class CreditBatcher {
 }
 
 /**
- * Largest DATA payload we send: a 64 KiB socket read plus gRPC framing does not fit the peer's default 64 KiB
- * HTTP/2 window, which turns a stream into one message per round trip; 16 KiB pieces (Go's TLS record size, what
- * kube-apiserver sends anyway) keep several in flight.
+ * Largest DATA payload we send to an upstream peer: a 64 KiB socket read plus gRPC framing does not fit its
+ * default 64 KiB HTTP/2 window, which turns a stream into one message per round trip; 16 KiB pieces (Go's TLS
+ * record size, what kube-apiserver sends anyway) keep several in flight.
  */
 export const maxDataBytes = 16 * 1024;
 
-/** `data` in pieces of at most maxDataBytes (views, no copies). */
-export function* dataPieces(data: Buffer): Generator<Buffer> {
-  for (let off = 0; off < data.length; off += maxDataBytes) yield data.subarray(off, off + maxDataBytes);
+/**
+ * Toward a peer that announced a window (ours: its HTTP/2 windows are 4 MiB, proto/grpc.ts), a whole 64 KiB
+ * socket read rides in one DATA: a quarter of the messages, and each costs a frame, a codec pass and a callback on
+ * every hop (HTTP-CONNECT 0.62× → 0.80× of `ssh -L`, docs/benchmarks.md).
+ */
+export const maxDataBytesToOurPeers = 64 * 1024;
+
+/** `data` in pieces of at most `max` bytes (views, no copies). */
+export function* dataPieces(data: Buffer, max: number): Generator<Buffer> {
+  for (let off = 0; off < data.length; off += max) yield data.subarray(off, off + max);
 }

@@ -6,7 +6,15 @@ import { connect as connectHttp2, type ClientHttp2Session } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { tickCorkedWriter } from '../../lib/relay.js';
-import { CreditBatcher, dataPieces, defaultWindowBytes, parseWindow, windowHeader } from '../flow.js';
+import {
+  CreditBatcher,
+  dataPieces,
+  defaultWindowBytes,
+  maxDataBytes,
+  maxDataBytesToOurPeers,
+  parseWindow,
+  windowHeader,
+} from '../flow.js';
 import { ClientCall, keepSessionAlive, tunnelSettings, tunnelWindowBytes, type GrpcError } from '../proto/grpc.js';
 import { agentServiceDefinition, PacketType, type Packet } from '../proto/packet.js';
 import type { AllowList } from './allow-list.js';
@@ -39,7 +47,7 @@ export interface ProxyAgentOptions {
   keepaliveTimeoutMs?: number;
   /** The server must authenticate us and send its headers within this. @default 10 s */
   connectTimeoutMs?: number;
-  /** Per-connection receive window announced to the server. @default 256 KiB */
+  /** Per-connection receive window announced to the server. @default 4 MiB (../flow.ts) */
   windowBytes?: number;
   metrics?: AgentMetrics;
   log?: Logger;
@@ -323,7 +331,8 @@ export class ProxyAgent {
   /** node→server bytes: within the server's window for this connection, or the stream's backpressure. */
   private fromEndpoint(connectID: bigint, e: Endpoint, chunk: Buffer): void {
     let ok = true;
-    for (const data of dataPieces(chunk))
+    const max = this.peerWindow === undefined ? maxDataBytes : maxDataBytesToOurPeers;
+    for (const data of dataPieces(chunk, max))
       ok = this.send({ type: PacketType.DATA, data: { connectID, error: '', data } });
     if (this.peerWindow !== undefined) {
       e.toServer += chunk.length;

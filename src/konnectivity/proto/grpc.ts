@@ -6,6 +6,7 @@
 // two more stream layers. The tests keep grpc-js as the peer, so each side is checked against a real gRPC stack.
 import * as http2 from 'node:http2';
 import { Duplex } from 'node:stream';
+import { decodeData, encodeData } from './data-codec.js';
 import { decodePacket, encodePacket, type Packet } from './packet.js';
 
 /** The gRPC status codes this transport sends or reads. */
@@ -96,11 +97,10 @@ export class MessageReader {
   }
 }
 
-function prefix(length: number): Buffer {
-  const b = Buffer.allocUnsafe(prefixBytes);
+/** The gRPC message prefix (uncompressed, length) into the first 5 bytes of `b`. */
+function writePrefix(b: Buffer, length: number): void {
   b[0] = 0;
   b.writeUInt32BE(length, 1);
-  return b;
 }
 
 /**
@@ -135,7 +135,7 @@ export abstract class PacketStream extends Duplex {
     if (this.destroyed) return;
     try {
       this.reader.feed(chunk, (message) => {
-        if (!this.push(decodePacket(message))) this.h2.pause();
+        if (!this.push(decodeData(message) ?? decodePacket(message))) this.h2.pause();
       });
     } catch (err) {
       const e = err instanceof GrpcError ? err : new GrpcError(GrpcStatus.INTERNAL, `bad packet: ${String(err)}`);
@@ -150,12 +150,20 @@ export abstract class PacketStream extends Duplex {
   override _writev(chunks: { chunk: Packet }[], done: (err?: Error | null) => void): void {
     if (this.h2.destroyed) return done();
     this.beforeWrite();
-    // Corked: one writev per batch, so what the relays coalesced per tick stays one write down here too, and a
-    // 64 KiB payload is not copied to sit behind its prefix.
+    // Corked: one writev per batch, so what the relays coalesced per tick stays one write down here too; a DATA
+    // payload goes out as the caller's own buffer, behind a head that carries the prefix (./data-codec.ts).
     const parts: Buffer[] = [];
     for (const { chunk } of chunks) {
-      const body = encodePacket(chunk);
-      parts.push(prefix(body.length), body);
+      const data = encodeData(chunk, prefixBytes);
+      if (data) {
+        writePrefix(data[0]!, data[0]!.length - prefixBytes + (data[1]?.length ?? 0));
+        parts.push(...data);
+      } else {
+        const body = encodePacket(chunk);
+        const head = Buffer.allocUnsafe(prefixBytes);
+        writePrefix(head, body.length);
+        parts.push(head, body);
+      }
     }
     this.h2.cork();
     const last = parts.pop()!;

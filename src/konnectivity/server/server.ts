@@ -16,7 +16,15 @@ import {
 } from 'node:http2';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { listenHealth } from '../health.js';
-import { CreditBatcher, dataPieces, defaultWindowBytes, parseWindow, windowHeader } from '../flow.js';
+import {
+  CreditBatcher,
+  dataPieces,
+  defaultWindowBytes,
+  maxDataBytes,
+  maxDataBytesToOurPeers,
+  parseWindow,
+  windowHeader,
+} from '../flow.js';
 import { GrpcStatus, tunnelSettings, type GrpcStatusCode } from '../proto/grpc.js';
 import { PacketType, agentServiceDefinition, proxyServiceDefinition, type Packet } from '../proto/packet.js';
 import {
@@ -50,7 +58,7 @@ export interface ProxyServerOptions {
   keepaliveTimeMs?: number;
   /** A peer that does not answer a keepalive ping within this is dead: its streams are removed. @default 15 s */
   keepaliveTimeoutMs?: number;
-  /** Per-connection receive window announced to our agents. @default 256 KiB */
+  /** Per-connection receive window announced to our agents. @default 4 MiB (../flow.ts) */
   windowBytes?: number;
   log?: Logger;
 }
@@ -619,8 +627,9 @@ export class ProxyServer {
     const random = randomInt63();
     const leg = new ConnectLeg(socket, () => {
       const connectID = f.connectID!;
+      const max = f.backend?.peerWindow === undefined ? maxDataBytes : maxDataBytesToOurPeers;
       const send = (chunk: Buffer): void => {
-        for (const data of dataPieces(chunk))
+        for (const data of dataPieces(chunk, max))
           if (!f.closing && f.backend)
             this.forwardData(f, { type: PacketType.DATA, data: { connectID, error: '', data } });
       };
