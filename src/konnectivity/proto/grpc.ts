@@ -272,4 +272,4 @@ export function keepSessionAlive(session: http2.Http2Session, o: KeepaliveOption
  * own per-connection windows (../flow.ts) bound what is buffered, so the transport may let more through.
  */
 export const tunnelWindowBytes = 4 << 20;
-export const tunnelSettings: http2.Settings = { initialWindowSize: tunnelWindowBytes };
+export const tunnelSettings: http2.Settings = { initialWindowSize: tunnelWindowBytes, maxFrameSize: 1 << 17 };
