@@ -351,12 +351,17 @@ export class ApiServer {
   }
 
   #dispatch(chain: Handler, req: Request, res: Response, upgrade?: RequestContext['upgrade']): Promise<void> {
-    const abort = new AbortController();
-    const onShutdown = (): void => abort.abort(requestEnded);
-    this.#shutdown.signal.addEventListener('abort', onShutdown, { once: true });
+    // Only watches and proxied streams read their signal: its controller and shutdown listener are made on first
+    // use (already aborted if the request has ended or the server is stopping), not for every GET and create.
+    const shutdown = this.#shutdown.signal;
+    let abort: AbortController | undefined;
+    let ended = false;
+    const onShutdown = (): void => abort!.abort(requestEnded);
     res.once('close', () => {
+      ended = true;
+      if (!abort) return;
       abort.abort(requestEnded);
-      this.#shutdown.signal.removeEventListener('abort', onShutdown);
+      shutdown.removeEventListener('abort', onShutdown);
     });
     let url: URL;
     try {
@@ -366,8 +371,15 @@ export class ApiServer {
     }
     const ctx: RequestContext = {
       url,
-      requestInfo: resolveRequestInfo('GET', new URL('https://apiserver/')),
-      signal: abort.signal,
+      requestInfo: unresolvedRequestInfo,
+      get signal() {
+        if (!abort) {
+          abort = new AbortController();
+          if (ended || shutdown.aborted) abort.abort(requestEnded);
+          else shutdown.addEventListener('abort', onShutdown, { once: true });
+        }
+        return abort.signal;
+      },
       upgrade,
       warnings: [],
       startTime: process.hrtime.bigint(),
@@ -469,6 +481,9 @@ export class ApiServer {
     });
   }
 }
+
+/** A request's info until withRequestInfo resolves it (the chain's first filter). */
+const unresolvedRequestInfo = Object.freeze(resolveRequestInfo('GET', new URL('https://apiserver/')));
 
 /** The reason of every request's signal: one AbortError for all (abort() without one builds a DOMException per request). */
 const requestEnded = new DOMException('the request ended', 'AbortError');

@@ -218,9 +218,10 @@ function applyConfig(value: object): JsonObject {
   return applied;
 }
 
+/** The object as JSON, not copied: it is only read; withoutManagedFields makes the copy that is compared. */
 function liveObject(value: object): JsonObject {
   if (!isObject(value)) throw new PatchError('invalid JSON document', 400);
-  return clone(value);
+  return value;
 }
 
 function metadataOf(obj: JsonObject): JsonObject | undefined {

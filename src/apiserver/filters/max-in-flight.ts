@@ -9,14 +9,19 @@ export interface InFlightLimits {
   mutating: number;
 }
 
+/** The short requests being served now, per kind. */
+export interface InFlightCounts {
+  readOnly: number;
+  mutating: number;
+}
+
 const readonlyVerbs = new Set(['get', 'list', 'watch', 'head', 'options']);
 
 export function withMaxInFlight(
   next: Handler,
   limits: InFlightLimits,
-  onChange?: (kind: 'readOnly' | 'mutating', n: number) => void
+  current: InFlightCounts
 ): Handler {
-  const current = { readOnly: 0, mutating: 0 };
   return async (ctx, req, res) => {
     if (isLongRunning(ctx.requestInfo)) return next(ctx, req, res);
     const kind = readonlyVerbs.has(ctx.requestInfo.verb) ? 'readOnly' : 'mutating';
@@ -28,12 +33,10 @@ export function withMaxInFlight(
       });
     }
     current[kind]++;
-    onChange?.(kind, current[kind]);
     try {
       await next(ctx, req, res);
     } finally {
       current[kind]--;
-      onChange?.(kind, current[kind]);
     }
   };
 }

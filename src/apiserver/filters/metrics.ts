@@ -3,10 +3,12 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Handler, RequestContext } from '../context.js';
 import { isLongRunning } from './long-running.js';
+import type { InFlightCounts } from './max-in-flight.js';
 
 export interface RequestMetrics {
   observe: (ctx: RequestContext, code: number, seconds: number) => void;
-  inflight: (kind: 'readOnly' | 'mutating', n: number) => void;
+  /** The requests in flight per kind, counted by withMaxInFlight and read by the gauge when scraped. */
+  inflight: InFlightCounts;
 }
 
 export function newRequestMetrics(registry: Registry): RequestMetrics {
@@ -34,11 +36,17 @@ export function newRequestMetrics(registry: Registry): RequestMetrics {
     buckets: [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60],
     registers: [registry],
   });
-  const inflight = new Gauge({
+  const inflight: InFlightCounts = { readOnly: 0, mutating: 0 };
+  new Gauge({
     name: 'apiserver_current_inflight_requests',
     help: 'Maximal number of currently used inflight request limit of this apiserver per request kind in last second.',
     labelNames: ['request_kind'],
     registers: [registry],
+    // Read when scraped rather than set twice per request (a labelled set hashes its labels each time).
+    collect() {
+      this.set({ request_kind: 'readOnly' }, inflight.readOnly);
+      this.set({ request_kind: 'mutating' }, inflight.mutating);
+    },
   });
   return {
     observe(ctx, code, seconds) {
@@ -64,9 +72,7 @@ export function newRequestMetrics(registry: Registry): RequestMetrics {
       total.inc({ ...labels, code: String(code) });
       if (!isLongRunning(ri)) duration.observe(labels, seconds);
     },
-    inflight(kind, n) {
-      inflight.set({ request_kind: kind }, n);
-    },
+    inflight,
   };
 }
 
