@@ -51,6 +51,10 @@ export const maxDataBytes = 16 * 1024;
  */
 export const maxDataBytesToOurPeers = 64 * 1024;
 
+/** The DATA size limit toward a peer: ours when it announced a window, upstream's otherwise. */
+export const maxDataBytesFor = (peerWindow: number | undefined): number =>
+  peerWindow === undefined ? maxDataBytes : maxDataBytesToOurPeers;
+
 /** `data` in pieces of at most `max` bytes (views, no copies). */
 export function* dataPieces(data: Buffer, max: number): Generator<Buffer> {
   for (let off = 0; off < data.length; off += max) yield data.subarray(off, off + max);

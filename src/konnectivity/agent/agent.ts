@@ -6,15 +6,7 @@ import { connect as connectHttp2, type ClientHttp2Session } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { tickCorkedWriter } from '../../lib/relay.js';
-import {
-  CreditBatcher,
-  dataPieces,
-  defaultWindowBytes,
-  maxDataBytes,
-  maxDataBytesToOurPeers,
-  parseWindow,
-  windowHeader,
-} from '../flow.js';
+import { CreditBatcher, dataPieces, defaultWindowBytes, maxDataBytesFor, parseWindow, windowHeader } from '../flow.js';
 import { ClientCall, keepSessionAlive, tunnelSettings, tunnelWindowBytes, type GrpcError } from '../proto/grpc.js';
 import { agentServiceDefinition, PacketType, type Packet } from '../proto/packet.js';
 import type { AllowList } from './allow-list.js';
@@ -331,7 +323,7 @@ export class ProxyAgent {
   /** node→server bytes: within the server's window for this connection, or the stream's backpressure. */
   private fromEndpoint(connectID: bigint, e: Endpoint, chunk: Buffer): void {
     let ok = true;
-    const max = this.peerWindow === undefined ? maxDataBytes : maxDataBytesToOurPeers;
+    const max = maxDataBytesFor(this.peerWindow);
     for (const data of dataPieces(chunk, max))
       ok = this.send({ type: PacketType.DATA, data: { connectID, error: '', data } });
     if (this.peerWindow !== undefined) {

@@ -16,15 +16,7 @@ import {
 } from 'node:http2';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { listenHealth } from '../health.js';
-import {
-  CreditBatcher,
-  dataPieces,
-  defaultWindowBytes,
-  maxDataBytes,
-  maxDataBytesToOurPeers,
-  parseWindow,
-  windowHeader,
-} from '../flow.js';
+import { CreditBatcher, dataPieces, defaultWindowBytes, maxDataBytesFor, parseWindow, windowHeader } from '../flow.js';
 import { GrpcStatus, tunnelSettings, type GrpcStatusCode } from '../proto/grpc.js';
 import { PacketType, agentServiceDefinition, proxyServiceDefinition, type Packet } from '../proto/packet.js';
 import {
@@ -627,7 +619,7 @@ export class ProxyServer {
     const random = randomInt63();
     const leg = new ConnectLeg(socket, () => {
       const connectID = f.connectID!;
-      const max = f.backend?.peerWindow === undefined ? maxDataBytes : maxDataBytesToOurPeers;
+      const max = maxDataBytesFor(f.backend?.peerWindow);
       const send = (chunk: Buffer): void => {
         for (const data of dataPieces(chunk, max))
           if (!f.closing && f.backend)
