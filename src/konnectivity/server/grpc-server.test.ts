@@ -140,3 +140,28 @@ test('our client with nothing listening: UNAVAILABLE naming the cause', async (t
   assert.equal(err.code, GrpcStatus.UNAVAILABLE);
   assert.match(err.message, /ENOENT/);
 });
+
+test('our client ↔ grpc-js server: response metadata, packets echoed', async (t) => {
+  const uds = socketPath(t);
+  const server = new grpc.Server();
+  server.addService(proxyServiceDefinition, {
+    Proxy: (call: grpc.ServerDuplexStream<Packet, Packet>) => {
+      const md = new grpc.Metadata();
+      md.set('serverid', 'grpc-js');
+      call.sendMetadata(md);
+      call.on('data', (p: Packet) => call.write(p));
+    },
+  });
+  t.after(() => server.forceShutdown());
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(`unix:${uds}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()))
+  );
+  const call = ourClient(t, uds);
+  call.on('error', () => {}); // the session is destroyed at the end of the test
+  const next = reader(call as unknown as ClientStream);
+  const metadata = once(call, 'metadata');
+  call.write(data(5n, 'ping'));
+  const [md] = (await metadata) as [http2.IncomingHttpHeaders];
+  assert.equal(md.serverid, 'grpc-js');
+  assert.deepEqual(await next(), data(5n, 'ping'));
+});
