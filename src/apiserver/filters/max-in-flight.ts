@@ -17,11 +17,7 @@ export interface InFlightCounts {
 
 const readonlyVerbs = new Set(['get', 'list', 'watch', 'head', 'options']);
 
-export function withMaxInFlight(
-  next: Handler,
-  limits: InFlightLimits,
-  current: InFlightCounts
-): Handler {
+export function withMaxInFlight(next: Handler, limits: InFlightLimits, current: InFlightCounts): Handler {
   return async (ctx, req, res) => {
     if (isLongRunning(ctx.requestInfo)) return next(ctx, req, res);
     const kind = readonlyVerbs.has(ctx.requestInfo.verb) ? 'readOnly' : 'mutating';
