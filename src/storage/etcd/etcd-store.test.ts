@@ -99,6 +99,10 @@ describe('EtcdStore', () => {
         seen,
         Array.from({ length: 10 }, (_, i) => r0 + 1 + i)
       );
+      // The slow watcher's own stream may still be behind the fast one's (under load it was): its overflow is
+      // certain only once all 10 reached it, which ends it and takes it out of the store's watches.
+      for (let waited = 0; store.openWatches > 0 && waited < 5000; waited += 5)
+        await new Promise((r) => setTimeout(r, 5));
       await assert.rejects(slow.next(), (err) => isStorageError(err, 'WatchOverflow'));
     } finally {
       await store.close();

@@ -59,6 +59,11 @@ export class EtcdStore implements Store {
   #compacted = 0;
   #closed = false;
 
+  /** Watches not yet ended (a leak check; a watcher ended by WatchOverflow is gone from it at once). */
+  get openWatches(): number {
+    return this.#watchers.size;
+  }
+
   protected constructor(client: Etcd3, watchClient: Etcd3, opts: EtcdStoreOptions) {
     this.#client = client;
     this.#watchClient = watchClient;
