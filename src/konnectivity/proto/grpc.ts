@@ -6,6 +6,7 @@
 // two more stream layers. The tests keep grpc-js as the peer, so each side is checked against a real gRPC stack.
 import * as http2 from 'node:http2';
 import { Duplex } from 'node:stream';
+import { ByteQueue } from '../../lib/byte-queue.js';
 import { decodeData, encodeData } from './data-codec.js';
 import { decodePacket, encodePacket, type Packet } from './packet.js';
 
@@ -46,19 +47,17 @@ export function encodeGrpcMessage(message: string): string {
 
 /** Splits a byte stream into gRPC messages; a message arriving in pieces is joined once, when complete. */
 export class MessageReader {
-  private readonly pending: Buffer[] = [];
-  private have = 0;
+  private readonly bytes = new ByteQueue();
   /** Length of the message being read, or -1 while its prefix is still awaited. */
   private need = -1;
 
   /** @throws GrpcError on a compressed message (none was negotiated) or one over the size limit */
   feed(chunk: Buffer, onMessage: (message: Buffer) => void): void {
-    this.pending.push(chunk);
-    this.have += chunk.length;
+    this.bytes.push(chunk);
     for (;;) {
       if (this.need < 0) {
-        if (this.have < prefixBytes) return;
-        const prefix = this.take(prefixBytes);
+        if (this.bytes.length < prefixBytes) return;
+        const prefix = this.bytes.take(prefixBytes);
         if (prefix[0] !== 0)
           throw new GrpcError(GrpcStatus.UNIMPLEMENTED, 'compressed gRPC message, but no grpc-encoding is accepted');
         this.need = prefix.readUInt32BE(1);
@@ -68,32 +67,11 @@ export class MessageReader {
             `gRPC message of ${this.need} bytes is over the ${maxMessageBytes}-byte limit`
           );
       }
-      if (this.have < this.need) return;
-      const message = this.take(this.need);
+      if (this.bytes.length < this.need) return;
+      const message = this.bytes.take(this.need);
       this.need = -1;
       onMessage(message);
     }
-  }
-
-  private take(n: number): Buffer {
-    this.have -= n;
-    const first = this.pending[0]!;
-    if (first.length > n) {
-      this.pending[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    if (first.length === n) return this.pending.shift()!;
-    const out = Buffer.allocUnsafe(n);
-    let at = 0;
-    while (at < n) {
-      const c = this.pending[0]!;
-      const used = Math.min(c.length, n - at);
-      c.copy(out, at, 0, used);
-      at += used;
-      if (used === c.length) this.pending.shift();
-      else this.pending[0] = c.subarray(used);
-    }
-    return out;
   }
 }
 

@@ -10,6 +10,7 @@
 // backpressure) until that reader catches up, so memory stays bounded either way.
 import { EventEmitter } from 'node:events';
 import { Duplex } from 'node:stream';
+import { ByteQueue } from '../../lib/byte-queue.js';
 import {
   FRAME_HEADER_SIZE,
   Flag,
@@ -156,8 +157,7 @@ export class SpdyConnection extends EventEmitter<SpdyConnectionEvents> {
   private goneAway = false;
   private peerGoneAway = false;
   private sessionUnacked = 0;
-  private inChunks: Buffer[] = [];
-  private inLength = 0;
+  private readonly input = new ByteQueue();
   private pumping = false;
   private readonly blockers = new Set<SpdyStream>();
   private readonly outQueue: OutItem[] = [];
@@ -283,7 +283,7 @@ export class SpdyConnection extends EventEmitter<SpdyConnectionEvents> {
     for (const s of [...this.streams.values()]) s.destroy();
     this.streams.clear();
     this.outQueue.length = 0;
-    this.inChunks = [];
+    this.input.clear();
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const w of waiters) w();
@@ -468,8 +468,7 @@ export class SpdyConnection extends EventEmitter<SpdyConnectionEvents> {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
-    this.inChunks.push(chunk);
-    this.inLength += chunk.length;
+    this.input.push(chunk);
     void this.pump();
   }
 
@@ -493,37 +492,9 @@ export class SpdyConnection extends EventEmitter<SpdyConnectionEvents> {
     void this.pump();
   }
 
-  /** Takes `n` bytes off the front of the input. */
-  private take(n: number): Buffer {
-    const first = this.inChunks[0]!;
-    if (first.length >= n) {
-      const out = first.subarray(0, n);
-      if (first.length === n) this.inChunks.shift();
-      else this.inChunks[0] = first.subarray(n);
-      this.inLength -= n;
-      return out;
-    }
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
-      const c = this.inChunks[0]!;
-      const k = Math.min(c.length, n - filled);
-      c.copy(out, filled, 0, k);
-      filled += k;
-      if (k === c.length) this.inChunks.shift();
-      else this.inChunks[0] = c.subarray(k);
-    }
-    this.inLength -= n;
-    return out;
-  }
-
   private peekLength(): number | undefined {
-    if (this.inLength < FRAME_HEADER_SIZE) return undefined;
-    if (this.inChunks[0]!.length < FRAME_HEADER_SIZE) {
-      const head = Buffer.concat(this.inChunks);
-      this.inChunks = [head];
-    }
-    return this.inChunks[0]!.readUInt32BE(4) & 0xffffff;
+    if (this.input.length < FRAME_HEADER_SIZE) return undefined;
+    return this.input.peek(FRAME_HEADER_SIZE).readUInt32BE(4) & 0xffffff;
   }
 
   private async pump(): Promise<void> {
@@ -536,15 +507,15 @@ export class SpdyConnection extends EventEmitter<SpdyConnectionEvents> {
         if (length > this.maxFrameSize) {
           throw new SpdyProtocolError(`frame of ${length} bytes exceeds the limit of ${this.maxFrameSize}`);
         }
-        if (this.inLength < FRAME_HEADER_SIZE + length) {
+        if (this.input.length < FRAME_HEADER_SIZE + length) {
           // Bound what a slow header inflate or a huge frame can make us hold.
           break;
         }
-        const frame = decodeFrame(this.take(FRAME_HEADER_SIZE + length));
+        const frame = decodeFrame(this.input.take(FRAME_HEADER_SIZE + length));
         this.touch();
         const pending = this.handleFrame(frame);
         if (pending) {
-          if (this.inLength > this.maxFrameSize) this.socket.pause();
+          if (this.input.length > this.maxFrameSize) this.socket.pause();
           await pending;
           if (this.blockers.size === 0 && !this.closed) this.socket.resume();
         }
