@@ -3,7 +3,11 @@
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { createCA, issueCertificate, type CertKeyPair } from '../pki/index.js';
-import { AgentServiceClient, PacketType, ProxyServiceClient, type Packet } from './proto/packet.js';
+import { agentServiceDefinition, PacketType, proxyServiceDefinition, type Packet } from './proto/packet.js';
+
+/** grpc-js clients of the two services: the tests' real gRPC peer of our node:http2 transport. */
+export const ProxyServiceClient = grpc.makeGenericClientConstructor(proxyServiceDefinition, 'ProxyService');
+export const AgentServiceClient = grpc.makeGenericClientConstructor(agentServiceDefinition, 'AgentService');
 
 export type ClientStream = grpc.ClientDuplexStream<Packet, Packet>;
 

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { createCA, issueCertificate } from '../pki/index.js';
-import { AgentServiceClient, PacketType, ProxyServiceClient } from './proto/packet.js';
+import { PacketType } from './proto/packet.js';
 import { ProxyServer } from './server/server.js';
 import { ProxyAgent } from './agent/agent.js';
 import { allowList } from './agent/allow-list.js';
-import { listen, reader, type ClientStream as Stream } from './testing.js';
+import { AgentServiceClient, listen, ProxyServiceClient, reader, type ClientStream as Stream } from './testing.js';
 
 async function setup(t: TestContext) {
   const ca = await createCA({ commonName: 'konnectivity-test-ca' });

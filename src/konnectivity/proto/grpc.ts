@@ -13,7 +13,6 @@ import { decodePacket, encodePacket, type Packet } from './packet.js';
 /** The gRPC status codes this transport sends or reads. */
 export const GrpcStatus = {
   OK: 0,
-  CANCELLED: 1,
   UNKNOWN: 2,
   INVALID_ARGUMENT: 3,
   RESOURCE_EXHAUSTED: 8,

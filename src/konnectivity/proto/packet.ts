@@ -1,10 +1,11 @@
 // Typed codec for Konnectivity's one message, `Packet` (client.proto / agent.proto beside this file), and the two
-// gRPC service definitions that carry it. The .proto files are loaded with @grpc/proto-loader (so grpc-js frames
-// exactly what upstream's protoc-generated code frames); this module only maps proto-loader's plain objects to a
+// gRPC service definitions that carry it (grpc-js's shape: the tests' grpc-js peers take them as they are; the
+// product's transport, ./grpc.ts, uses their paths). The .proto files are loaded with @grpc/proto-loader (so the
+// bytes are what upstream's protoc-generated code writes); this module only maps proto-loader's plain objects to a
 // discriminated union whose int64 fields (`random`, `connectID`) are exact bigints — `random` is a random int63,
 // usually above 2^53, and any rounding breaks DIAL_RSP / DIAL_CLS matching (reference §1.4).
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
 /** Upstream's PacketType enum (client.proto). DIAL_REQ is the proto3 default: a Packet with no `type` is a dial. */
@@ -210,6 +211,3 @@ export const proxyServiceDefinition = { Proxy: proxy } satisfies grpc.ServiceDef
 export const agentServiceDefinition = {
   Connect: bidiPacketMethod('AgentService', 'Connect'),
 } satisfies grpc.ServiceDefinition;
-
-export const ProxyServiceClient = grpc.makeGenericClientConstructor(proxyServiceDefinition, 'ProxyService');
-export const AgentServiceClient = grpc.makeGenericClientConstructor(agentServiceDefinition, 'AgentService');

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ClientCall, GrpcStatus, type GrpcError } from '../proto/grpc.js';
-import { PacketType, ProxyServiceClient, proxyServiceDefinition, type Packet } from '../proto/packet.js';
-import { reader, type ClientStream } from '../testing.js';
+import { PacketType, proxyServiceDefinition, type Packet } from '../proto/packet.js';
+import { ProxyServiceClient, reader, type ClientStream } from '../testing.js';
 import { serveGrpc, type ServerCall } from './grpc-server.js';
 
 const path = proxyServiceDefinition.Proxy.path;
