@@ -3,12 +3,12 @@
 // DIAL_RSP with the agent's connectID → DATA both ways → CLOSE_REQ / CLOSE_RSP. The streams share one HTTP/2
 // connection (konnectivity-client's reusable tunnel; upstream's apiserver still opens one per dial).
 import { randomBytes } from 'node:crypto';
-import { connect as connectHttp2, type ClientHttp2Session } from 'node:http2';
+import type { ClientHttp2Session } from 'node:http2';
 import { connect } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { StatusError } from '../../api/errors.js';
 import { newServiceUnavailable, newTimeout } from '../../api/errors.js';
-import { ClientCall, tunnelSettings, tunnelWindowBytes, type GrpcError } from '../../konnectivity/proto/grpc.js';
+import { ClientCall, connectTunnelSession, type GrpcError } from '../../konnectivity/proto/grpc.js';
 import { PacketType, proxyServiceDefinition, type Packet } from '../../konnectivity/proto/packet.js';
 import type { DialOptions, EgressDialer } from './dialer.js';
 
@@ -48,12 +48,7 @@ export class KonnectivityDialer implements EgressDialer {
   #proxy(): Stream {
     let session = this.#session;
     if (!session || session.closed || session.destroyed) {
-      session = connectHttp2('http://konnectivity-server', {
-        createConnection: () => connect(this.#udsName),
-        settings: tunnelSettings,
-      });
-      session.on('error', () => {}); // it reaches each call as its 'error'
-      session.once('connect', () => session!.setLocalWindowSize(tunnelWindowBytes));
+      session = connectTunnelSession('http://konnectivity-server', { createConnection: () => connect(this.#udsName) });
       this.#session = session;
     }
     return new ClientCall(session, proxyServiceDefinition.Proxy.path, {});

@@ -2,12 +2,12 @@
 // server, on a TCP connection of its own. The agent owns connectIDs (a counter per stream, from 1), dials TCP for
 // each DIAL_REQ the allow-list permits, and relays bytes until either side closes; there is no half-close
 // (reference §2.5). Several servers and reconnecting: ./clientset.ts. Per-connection flow control: ../flow.ts.
-import { connect as connectHttp2, type ClientHttp2Session } from 'node:http2';
+import type { ClientHttp2Session } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { tickCorkedWriter } from '../../lib/relay.js';
 import { CreditBatcher, dataPieces, defaultWindowBytes, maxDataBytesFor, parseWindow, windowHeader } from '../flow.js';
-import { ClientCall, keepSessionAlive, tunnelSettings, tunnelWindowBytes, type GrpcError } from '../proto/grpc.js';
+import { ClientCall, connectTunnelSession, keepSessionAlive, type GrpcError } from '../proto/grpc.js';
 import { agentServiceDefinition, PacketType, type Packet } from '../proto/packet.js';
 import type { AllowList } from './allow-list.js';
 import type { AgentMetrics } from './metrics.js';
@@ -108,16 +108,13 @@ export class ProxyAgent {
       throw err;
     }
     // One TCP connection per stream: an L4 load balancer places each attempt on its own (reference §5).
-    const session = connectHttp2(`https://${o.serverAddress}`, {
+    const session = connectTunnelSession(`https://${o.serverAddress}`, {
       ca: o.caCert,
       ...(o.agentCert && o.agentKey ? { cert: o.agentCert, key: o.agentKey } : {}),
       ...(o.serverName ? { servername: o.serverName } : {}),
       minVersion: 'TLSv1.2',
-      settings: tunnelSettings,
     });
     this.session = session;
-    session.on('error', () => {}); // it reaches the call as its 'error'
-    session.once('connect', () => session.setLocalWindowSize(tunnelWindowBytes));
     keepSessionAlive(session, { timeMs: o.keepaliveTimeMs ?? 30_000, timeoutMs: o.keepaliveTimeoutMs ?? 15_000 });
     const stream = new ClientCall(session, agentServiceDefinition.Connect.path, metadata);
     this.stream = stream;

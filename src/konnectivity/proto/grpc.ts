@@ -45,7 +45,7 @@ export function encodeGrpcMessage(message: string): string {
 }
 
 /** Splits a byte stream into gRPC messages; a message arriving in pieces is joined once, when complete. */
-export class MessageReader {
+class MessageReader {
   private readonly bytes = new ByteQueue();
   /** Length of the message being read, or -1 while its prefix is still awaited. */
   private need = -1;
@@ -178,13 +178,12 @@ export class ClientCall extends PacketStream {
     super(h2);
     h2.on('response', (headers) => {
       const httpStatus = headers[':status'];
-      if (httpStatus !== 200)
-        this.setStatus({ 'grpc-status': String(GrpcStatus.UNKNOWN) }, `HTTP status ${httpStatus}`);
+      if (httpStatus !== 200) this.status = new GrpcError(GrpcStatus.UNKNOWN, `HTTP status ${httpStatus}`);
       else if (headers['grpc-status'] !== undefined)
-        this.setStatus(headers); // trailers-only
+        this.status = statusOf(headers); // trailers-only
       else this.emit('metadata', headers);
     });
-    h2.on('trailers', (trailers) => this.setStatus(trailers));
+    h2.on('trailers', (trailers) => (this.status = statusOf(trailers)));
   }
 
   /** Abandons the call (RST_STREAM CANCEL); no 'error' follows. */
@@ -198,18 +197,6 @@ export class ClientCall extends PacketStream {
     this.destroy(this.status);
   }
 
-  private setStatus(headers: http2.IncomingHttpHeaders, otherwise?: string): void {
-    const code = Number(headers['grpc-status']) as GrpcStatusCode;
-    const raw = headers['grpc-message'];
-    let message = otherwise ?? (typeof raw === 'string' ? raw : '');
-    try {
-      message = decodeURIComponent(message);
-    } catch {
-      // not percent-encoded after all: keep it as sent
-    }
-    this.status = new GrpcError(code, message || `gRPC status ${code}`);
-  }
-
   protected override streamClosed(): void {
     if (this.cancelled || this.status?.code === GrpcStatus.OK) return void this.destroy();
     const reset = this.h2.rstCode ? `stream reset by the server (HTTP/2 error ${this.h2.rstCode})` : 'stream closed';
@@ -221,6 +208,33 @@ export class ClientCall extends PacketStream {
     if (!this.h2.destroyed) this.h2.end();
     done();
   }
+}
+
+/** The status a server sent in `grpc-status` / `grpc-message` (percent-encoded, per the spec). */
+function statusOf(headers: http2.IncomingHttpHeaders): GrpcError {
+  const code = Number(headers['grpc-status']) as GrpcStatusCode;
+  const raw = headers['grpc-message'];
+  let message = typeof raw === 'string' ? raw : '';
+  try {
+    message = decodeURIComponent(message);
+  } catch {
+    // not percent-encoded after all: keep it as sent
+  }
+  return new GrpcError(code, message || `gRPC status ${code}`);
+}
+
+/**
+ * A client session for tunnel calls: our HTTP/2 windows (below), and session errors left to reach each call as
+ * its 'error' rather than the process.
+ */
+export function connectTunnelSession(
+  authority: string,
+  options: http2.SecureClientSessionOptions = {}
+): http2.ClientHttp2Session {
+  const session = http2.connect(authority, { ...options, settings: tunnelSettings });
+  session.on('error', () => {});
+  session.once('connect', () => session.setLocalWindowSize(tunnelWindowBytes));
+  return session;
 }
 
 export interface KeepaliveOptions {
