@@ -42,14 +42,14 @@ export class CreditBatcher {
  * default 64 KiB HTTP/2 window, which turns a stream into one message per round trip; 16 KiB pieces (Go's TLS
  * record size, what kube-apiserver sends anyway) keep several in flight.
  */
-export const maxDataBytes = 16 * 1024;
+const maxDataBytes = 16 * 1024;
 
 /**
  * Toward a peer that announced a window (ours: its HTTP/2 windows are 4 MiB, proto/grpc.ts), a whole 64 KiB
  * socket read rides in one DATA: a quarter of the messages, and each costs a frame, a codec pass and a callback on
  * every hop (HTTP-CONNECT 0.62× → 0.80× of `ssh -L`, docs/benchmarks.md).
  */
-export const maxDataBytesToOurPeers = 64 * 1024;
+const maxDataBytesToOurPeers = 64 * 1024;
 
 /** The DATA size limit toward a peer: ours when it announced a window, upstream's otherwise. */
 export const maxDataBytesFor = (peerWindow: number | undefined): number =>
